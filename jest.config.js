@@ -1,0 +1,24 @@
+// Jest runs on the Node 24 pinned in devDependencies (npm scripts put node_modules/.bin first on PATH).
+// NODE_OPTIONS=--experimental-vm-modules (set by the npm scripts) lets Jest require() the ESM-only
+// @kubernetes/client-node natively, so the project itself stays CommonJS like cdk8s.
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }],
+};
+
+/** @type {import('jest').Config} */
+const base = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+
+module.exports = {
+  // Integration suites share one control plane per project; they run serially inside it.
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/construct/**/*.test.ts'] },
+    { ...base, displayName: 'dask', testMatch: ['<rootDir>/test/dask/**/*.test.ts'] },
+    {
+      ...base,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/integration/setup/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/setup/global-teardown.ts',
+    },
+  ],
+};
