@@ -24,7 +24,7 @@ export function expandSchema(node: JSONSchema): JSONSchema {
   }
   const out: JSONSchema = {};
   for (const [key, value] of Object.entries(node) as [keyof JSONSchema, unknown][]) {
-    if (value === undefined) continue;
+    if (value === undefined || key === '$type') continue;
     if (key === 'properties') {
       out.properties = Object.fromEntries(Object.entries(value as Record<string, JSONSchema>).map(([k, v]) => [k, expandSchema(v)]));
     } else if (key === 'items' || (key === 'additionalProperties' && typeof value === 'object')) {
@@ -42,7 +42,7 @@ export function objectSchema(kind: KindSchema): JSONSchema {
   return {
     type: 'object',
     description: kind.description,
-    required: ['spec'],
+    ...(kind.specRequired ? { required: ['spec'] } : {}),
     properties: {
       apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
       kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },

@@ -22,6 +22,7 @@ const podSpec = (description: string, defaults?: Record<string, unknown>): JSONS
 });
 
 export const simpleObjectMeta: JSONSchema = {
+  $type: 'SimpleObjectMeta',
   type: 'object',
   description: 'Labels and annotations added to the objects created from this template.',
   properties: {
@@ -31,6 +32,7 @@ export const simpleObjectMeta: JSONSchema = {
 };
 
 export const daskWorker: JSONSchema = {
+  $type: 'DaskWorkerTemplate',
   type: 'object',
   description: 'Template of the worker Pods of a worker group.',
   required: ['spec'],
@@ -43,6 +45,7 @@ export const daskWorker: JSONSchema = {
 };
 
 export const daskScheduler: JSONSchema = {
+  $type: 'DaskSchedulerTemplate',
   type: 'object',
   description: 'Template of the scheduler Pod and its Service.',
   required: ['spec', 'service'],
@@ -68,6 +71,7 @@ export const daskClusterSpec: JSONSchema = {
 };
 
 const condition: JSONSchema = {
+  $type: 'Condition',
   type: 'object',
   description: 'A standard Kubernetes condition.',
   required: ['type', 'status'],
@@ -157,6 +161,7 @@ export const daskJobSpec: JSONSchema = {
   required: ['cluster', 'job'],
   properties: {
     job: {
+      $type: 'DaskJobRunnerTemplate',
       type: 'object',
       description: 'The runner (client) Pod. DASK_SCHEDULER_ADDRESS is injected into its containers.',
       required: ['spec'],
@@ -166,6 +171,7 @@ export const daskJobSpec: JSONSchema = {
       },
     },
     cluster: {
+      $type: 'DaskJobClusterTemplate',
       type: 'object',
       description: 'The DaskCluster created for the job (named after the job).',
       required: ['spec'],
@@ -207,6 +213,8 @@ export interface KindSchema {
   readonly status: JSONSchema;
   readonly columns: readonly PrinterColumn[];
   readonly scale?: { readonly specReplicasPath: string; readonly statusReplicasPath: string; readonly labelSelectorPath: string };
+  /** Whether the object must have a spec (upstream requires it only for DaskCluster; we accept what upstream accepts). */
+  readonly specRequired?: boolean;
   /** CEL rules on the whole object (e.g. on metadata.name). */
   readonly rules?: NonNullable<JSONSchema['x-kubernetes-validations']>;
 }
@@ -231,6 +239,7 @@ export const KIND_SCHEMAS: readonly KindSchema[] = [
     status: daskClusterStatus,
     columns: [workers, ready, { name: 'Status', type: 'string', jsonPath: '.status.phase' }, age],
     scale: workerScale,
+    specRequired: true,
     rules: nameRules('DaskCluster', MAX_CLUSTER_NAME_LENGTH, true),
   },
   {

@@ -32,6 +32,8 @@ export interface JSONSchema {
   'x-kubernetes-validations'?: { rule: string; message?: string; messageExpression?: string; reason?: string; fieldPath?: string }[];
   /** Project-only: expand the named Kubernetes definition here (removed from the CRD output). */
   $k8s?: string;
+  /** Project-only: name of the generated TypeScript type for this node (removed from the CRD output). */
+  $type?: string;
   /** Project-only: defaults for top-level properties of the expanded `$k8s` definition. */
   $defaults?: Record<string, unknown>;
 }
