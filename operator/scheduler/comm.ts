@@ -20,7 +20,7 @@
  * `{status: "uncaught-error", exception_text, traceback_text, ...}`; unknown ops come back as nil.
  */
 import * as net from 'node:net';
-import { decode, encode } from '@msgpack/msgpack';
+import { Decoder, encode } from '@msgpack/msgpack';
 import { SchedulerProtocolError, SchedulerRemoteError, SchedulerTimeout, SchedulerUnreachable } from './errors';
 
 /** A decoded Dask message value (msgpack data model). */
@@ -127,11 +127,19 @@ function readU64(b: Buffer, off: number, what: string): number {
   return Number(v);
 }
 
+/**
+ * Dask keys can be tuples (task keys appear in worker metrics), which JavaScript objects cannot use as
+ * keys: such keys become their JSON text.
+ */
+const decoder = new Decoder({
+  mapKeyConverter: (key: unknown): string | number => (typeof key === 'string' || typeof key === 'number' ? key : describe(key)),
+});
+
 /** Decodes frame 0 of a message, replacing out-of-band references by OutOfBand placeholders. */
 export function decodeMessage(frames: Buffer[]): DaskValue {
   let value: unknown;
   try {
-    value = decode(frames[0]!);
+    value = decoder.decode(frames[0]!);
   } catch (err) {
     throw new SchedulerProtocolError(`reply is not valid msgpack: ${(err as Error).message}`, undefined, { cause: err });
   }
