@@ -187,15 +187,13 @@ class HybridSchedulerClient implements SchedulerClient {
     );
   }
 
-  public workersToClose(n: number): Promise<string[]> {
+  public async workersToClose(n: number): Promise<string[]> {
     checkCount(n);
-    if (n === 0) return Promise.resolve([]);
+    if (n === 0) return [];
     if (!this.tcpAddress) {
-      return Promise.reject(
-        this.remember(
-          new SchedulerNotConfigured(
-            "workersToClose needs the scheduler's TCP address (the HTTP API has no such route); use retireWorkers({ n }) over HTTP instead",
-          ),
+      throw this.remember(
+        new SchedulerNotConfigured(
+          "workersToClose needs the scheduler's TCP address (the HTTP API has no such route); use retireWorkers({ n }) over HTTP instead",
         ),
       );
     }

@@ -111,27 +111,33 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
       },
       (e: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new Error(String(e)));
+        reject(e); // as is: fetch's errors may come from another realm, and their `cause` carries the code
       },
     );
   });
 }
 
-function errorCode(err: unknown): string | undefined {
+/** Walks an error and its causes (realm-independent) collecting the first code, parser-error flag and innermost message. */
+function inspectError(err: unknown): { code?: string; parser: boolean; message: string } {
+  let code: string | undefined;
+  let parser = false;
+  let message = String(err);
   for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
+    const o = e as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
+    if (code === undefined && typeof o.code === 'string') code = o.code;
+    if (o.name === 'HTTPParserError' || (typeof o.code === 'string' && o.code.startsWith('HPE_'))) parser = true;
+    if (typeof o.message === 'string' && o.message) message = o.message;
+    e = o.cause;
   }
-  return undefined;
+  return { ...(code ? { code } : {}), parser, message };
 }
 
 function classifyFetchError(err: unknown, method: string, url: string): SchedulerClientError {
   if (err instanceof SchedulerClientError) return err;
-  const code = errorCode(err);
-  const detail = code ?? (err instanceof Error ? err.message : String(err));
-  if (code?.startsWith('HPE_')) {
-    return new SchedulerProtocolError(`${method} ${url}: the peer does not speak HTTP (${code})`, url, { cause: err });
+  const { code, parser, message } = inspectError(err);
+  const detail = code ? `${message} (${code})` : message;
+  if (parser) {
+    return new SchedulerProtocolError(`${method} ${url}: the peer does not speak HTTP: ${detail}`, url, { cause: err });
   }
   const beforeRequest = code !== undefined && NOT_SENT_CODES.has(code);
   return new SchedulerUnreachable(`${method} ${url} failed: ${detail}`, url, { cause: err, beforeRequest });
