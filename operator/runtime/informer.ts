@@ -94,6 +94,8 @@ export interface Watchable<T extends KubeObject = KubeObject> extends CacheReade
   stop(): Promise<void>;
   hasSynced(): boolean;
   waitForSync(opts?: WaitForSyncOptions): Promise<void>;
+  /** Observes watch restarts (for metrics). Optional for custom Watchables. */
+  addRestartListener?(listener: (reason: WatchRestartReason) => void): () => void;
 }
 
 /** Thrown inside the watch loop when the server says the resourceVersion is gone. */
@@ -110,6 +112,7 @@ export class Informer<T extends KubeObject = KubeObject> implements Watchable<T>
   private readonly watchdogMs: number;
   private readonly resyncPeriodMs: number;
   private readonly handlers: Array<InformerHandler<T>> = [];
+  private readonly restartListeners: Array<(reason: WatchRestartReason) => void> = [];
   private cache = new Map<string, T>();
   private resourceVersion: string | undefined;
   private synced = false;
@@ -138,6 +141,14 @@ export class Informer<T extends KubeObject = KubeObject> implements Watchable<T>
     return () => {
       const i = this.handlers.indexOf(handler);
       if (i >= 0) this.handlers.splice(i, 1);
+    };
+  }
+
+  addRestartListener(listener: (reason: WatchRestartReason) => void): () => void {
+    this.restartListeners.push(listener);
+    return () => {
+      const i = this.restartListeners.indexOf(listener);
+      if (i >= 0) this.restartListeners.splice(i, 1);
     };
   }
 
@@ -265,10 +276,12 @@ export class Informer<T extends KubeObject = KubeObject> implements Watchable<T>
   }
 
   private restarted(reason: WatchRestartReason): void {
-    try {
-      this.opts.onRestart?.(reason);
-    } catch {
-      // metrics must never break the informer
+    for (const l of [this.opts.onRestart, ...this.restartListeners]) {
+      try {
+        l?.(reason);
+      } catch {
+        // metrics must never break the informer
+      }
     }
   }
 
