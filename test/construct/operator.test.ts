@@ -1,0 +1,86 @@
+import { Chart, Testing } from 'cdk8s';
+import { DaskOperator, LEADER_ELECTION_RULES, OPERATOR_RULES } from '../../lib';
+
+type Json = Record<string, any>;
+const synth = (props: ConstructorParameters<typeof DaskOperator>[2] = {}, namespace?: string): Json[] => {
+  const chart = new Chart(Testing.app(), 'install', namespace ? { namespace } : {});
+  new DaskOperator(chart, 'operator', props);
+  return Testing.synth(chart) as Json[];
+};
+const byKind = (objs: Json[], kind: string): Json[] => objs.filter((o) => o.kind === kind);
+
+describe('DaskOperator', () => {
+  test('installs the four CRDs, namespace, service account, RBAC, deployment and metrics service', () => {
+    const objs = synth();
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'CustomResourceDefinition/daskclusters.kubernetes.dask.org',
+      'CustomResourceDefinition/daskworkergroups.kubernetes.dask.org',
+      'CustomResourceDefinition/daskautoscalers.kubernetes.dask.org',
+      'CustomResourceDefinition/daskjobs.kubernetes.dask.org',
+      'Namespace/dask-operator',
+      'ServiceAccount/dask-operator',
+      'ClusterRole/dask-operator',
+      'ClusterRoleBinding/dask-operator',
+      'Role/dask-operator-leader-election',
+      'RoleBinding/dask-operator-leader-election',
+      'Deployment/dask-operator',
+      'Service/dask-operator-metrics',
+    ]);
+  });
+
+  test('cluster-scoped objects carry no namespace, even in a namespaced chart', () => {
+    const objs = synth({}, 'some-namespace');
+    for (const kind of ['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'Namespace']) {
+      for (const o of byKind(objs, kind)) expect(o.metadata.namespace).toBeUndefined();
+    }
+    expect(byKind(objs, 'Deployment')[0].metadata.namespace).toBe('dask-operator');
+  });
+
+  test('least-privilege RBAC: exactly the rules the operator uses; leases only in its own namespace', () => {
+    const objs = synth();
+    expect(byKind(objs, 'ClusterRole')[0].rules).toEqual(OPERATOR_RULES);
+    const verbs = Object.fromEntries(OPERATOR_RULES.flatMap((r) => r.resources.map((res) => [res, r.verbs])));
+    expect(verbs.pods).not.toContain('update');
+    expect(verbs.secrets).toBeUndefined();
+    expect(JSON.stringify(OPERATOR_RULES)).not.toContain('"*"');
+    const leader = byKind(objs, 'Role')[0];
+    expect(leader.metadata.namespace).toBe('dask-operator');
+    expect(leader.rules).toEqual(LEADER_ELECTION_RULES);
+  });
+
+  test('namespace-scoped install: a Role and RoleBinding per watched namespace, and --namespaces', () => {
+    const objs = synth({ watchNamespaces: ['team-b', 'team-a'] });
+    expect(byKind(objs, 'ClusterRole')).toHaveLength(0);
+    const roles = byKind(objs, 'Role').filter((r) => r.metadata.name === 'dask-operator');
+    expect(roles.map((r) => r.metadata.namespace)).toEqual(['team-a', 'team-b']);
+    const bindings = byKind(objs, 'RoleBinding').filter((r) => r.metadata.name === 'dask-operator');
+    expect(bindings.map((b) => [b.metadata.namespace, b.subjects[0].namespace])).toEqual([['team-a', 'dask-operator'], ['team-b', 'dask-operator']]);
+    const args: string[] = byKind(objs, 'Deployment')[0].spec.template.spec.containers[0].args;
+    expect(args).toContain('--namespaces=team-a,team-b');
+  });
+
+  test('deployment: non-root, read-only root fs, token mounted, probes, resources', () => {
+    const deploy = byKind(synth({ replicas: 2, image: 'example/op:1', logLevel: 'debug', plugins: ['@acme/dask-plugin'] }), 'Deployment')[0];
+    const pod = deploy.spec.template.spec;
+    const c = pod.containers[0];
+    expect(deploy.spec.replicas).toBe(2);
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(pod.serviceAccountName).toBe('dask-operator');
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+    expect(c.image).toBe('example/op:1');
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } });
+    expect(c.args).toEqual(expect.arrayContaining(['--log-level=debug', '--leader-elect', '--leader-election-namespace=dask-operator', '--plugins=@acme/dask-plugin']));
+  });
+
+  test('installCrds: false leaves CRDs out', () => {
+    expect(byKind(synth({ installCrds: false }), 'CustomResourceDefinition')).toHaveLength(0);
+  });
+
+  test('snapshot (without the CRD bodies, which schema tests cover)', () => {
+    const objs = synth().filter((o) => o.kind !== 'CustomResourceDefinition');
+    expect(objs).toMatchSnapshot();
+  });
+});
