@@ -7,6 +7,7 @@ import {
   SchedulerClientError,
   SchedulerNotConfigured,
   SchedulerProtocolError,
+  SchedulerRemoteError,
   SchedulerTimeout,
   SchedulerUnreachable,
   markNeverDelivered,
@@ -28,6 +29,11 @@ export interface RetireResult {
   readonly retired: DaskWorkerInfo[];
   /** Requested names the scheduler did not confirm (unknown to it, or their data could not be moved). */
   readonly notRetired: string[];
+  /**
+   * 'reply': the scheduler's answer listed them. 'worker-list': the HTTP route failed after acting
+   * (distributed < 2025.9 cannot encode its reply) and they were read off the worker list as gone.
+   */
+  readonly confirmedBy: 'reply' | 'worker-list';
 }
 
 export interface RetireRequest {
@@ -170,16 +176,7 @@ class HybridSchedulerClient implements SchedulerClient {
     return this.run(
       'workers',
       'read',
-      async () => {
-        const body = asRecord(await apiCall(this.httpBaseUrl!, '/api/v1/get_workers', 'GET', undefined, this.httpOpts()), 'get_workers');
-        const list = body['workers'];
-        if (!Array.isArray(list)) throw new SchedulerProtocolError(`get_workers answered without a 'workers' list: ${describe(body)}`, this.httpBaseUrl);
-        return list.map((w) => {
-          const r = asRecord(w, 'get_workers entry');
-          const address = asString(r['address'], 'worker address');
-          return { name: nameOf(r['name'], address), address, host: hostOf(address) };
-        });
-      },
+      () => this.httpWorkers(),
       async () => {
         const id = asRecord(await this.tcpCall('identity', {}), 'identity');
         return workerMap(id['workers'] ?? {}, 'identity.workers');
@@ -209,38 +206,57 @@ class HybridSchedulerClient implements SchedulerClient {
     if (byNames === (req.n !== undefined)) {
       throw new SchedulerNotConfigured('retireWorkers needs exactly one of { names } or { n }');
     }
-    if (byNames) {
-      const names = [...new Set(req.names!.map(String))];
-      if (names.length === 0) return { retired: [], notRetired: [] };
-      const retired = await this.run(
-        'retire_workers',
-        'write',
-        async () => {
-          // The HTTP route takes addresses: map names through the scheduler's current worker list.
-          const known = await this.withRetries('get_workers', 'read', () => this.httpWorkersForRetire()).catch((err: unknown) => {
-            throw markNeverDelivered(toClientError(err)); // nothing was retired yet
-          });
-          const addresses = known.filter((w) => names.includes(w.name)).map((w) => w.address);
-          if (addresses.length === 0) return [];
-          const body = await apiCall(this.httpBaseUrl!, '/api/v1/retire_workers', 'POST', { workers: addresses }, this.httpOpts(this.retireTimeoutMs));
-          return workerMap(body, 'retire_workers');
-        },
-        async () => workerMap(await this.tcpCall('retire_workers', { names }, this.retireTimeoutMs), 'retire_workers'),
-      );
-      const got = new Set(retired.map((w) => w.name));
-      return { retired, notRetired: names.filter((n) => !got.has(n)) };
-    }
-    const n = req.n!;
-    checkCount(n);
-    if (n === 0) return { retired: [], notRetired: [] };
-    const retired = await this.run(
+    const names = byNames ? [...new Set(req.names!.map(String))] : [];
+    const n = req.n ?? 0;
+    if (!byNames) checkCount(n);
+    if (byNames ? names.length === 0 : n === 0) return { retired: [], notRetired: [], confirmedBy: 'reply' };
+    const outcome = await this.run<{ retired: DaskWorkerInfo[]; confirmedBy: 'reply' | 'worker-list' }>(
       'retire_workers',
       'write',
-      async () => workerMap(await apiCall(this.httpBaseUrl!, '/api/v1/retire_workers', 'POST', { n }, this.httpOpts(this.retireTimeoutMs)), 'retire_workers'),
-      // The scheduler chooses with workers_to_close(n) and retires those in one call.
-      async () => workerMap(await this.tcpCall('retire_workers', { n }, this.retireTimeoutMs), 'retire_workers'),
+      () => this.httpRetire(byNames ? { names } : { n }),
+      async () => {
+        // By count, the scheduler chooses with workers_to_close(n) and retires those in the same call.
+        const reply = await this.tcpCall('retire_workers', byNames ? { names } : { n }, this.retireTimeoutMs);
+        return { retired: workerMap(reply, 'retire_workers'), confirmedBy: 'reply' };
+      },
     );
-    return { retired, notRetired: [] };
+    const got = new Set(outcome.retired.map((w) => w.name));
+    return { ...outcome, notRetired: names.filter((x) => !got.has(x)) };
+  }
+
+  /**
+   * Retirement over the API route, which takes worker addresses: names are mapped through the current
+   * worker list. distributed < 2025.9 retires the workers and then fails to encode its reply (HTTP 500);
+   * in that case, and for any 5xx, the outcome is read from the worker list: requested workers that
+   * the scheduler no longer knows were retired (it removes a worker only once its data has moved).
+   */
+  private async httpRetire(req: { names?: string[]; n?: number }): Promise<{ retired: DaskWorkerInfo[]; confirmedBy: 'reply' | 'worker-list' }> {
+    const list = (): Promise<DaskWorkerInfo[]> => this.withRetries('get_workers', 'read', () => this.httpWorkers());
+    const before = await list().catch((err: unknown) => {
+      throw markNeverDelivered(toClientError(err)); // nothing was retired yet
+    });
+    let body: unknown;
+    if (req.names) {
+      const addresses = before.filter((w) => req.names!.includes(w.name)).map((w) => w.address);
+      if (addresses.length === 0) return { retired: [], confirmedBy: 'reply' };
+      body = { workers: addresses };
+    } else {
+      body = { n: req.n };
+    }
+    try {
+      const reply = await apiCall(this.httpBaseUrl!, '/api/v1/retire_workers', 'POST', body, this.httpOpts(this.retireTimeoutMs));
+      return { retired: workerMap(reply, 'retire_workers'), confirmedBy: 'reply' };
+    } catch (err) {
+      if (!(err instanceof SchedulerRemoteError)) throw err;
+      const after = await list().catch((e2: unknown) => {
+        throw new SchedulerRemoteError(`${err.message}; and the worker list could not be read to see what was retired: ${toClientError(e2).message}`, err.target);
+      });
+      const remaining = new Set(after.map((w) => w.address));
+      let gone = before.filter((w) => !remaining.has(w.address));
+      gone = req.names ? gone.filter((w) => req.names!.includes(w.name)) : gone.slice(0, req.n);
+      if (gone.length === 0) throw err;
+      return { retired: gone, confirmedBy: 'worker-list' };
+    }
   }
 
   public adaptiveTarget(): Promise<number> {
@@ -346,9 +362,10 @@ class HybridSchedulerClient implements SchedulerClient {
     return { fetcher: this.fetcher, timeoutMs };
   }
 
-  private async httpWorkersForRetire(): Promise<DaskWorkerInfo[]> {
+  private async httpWorkers(): Promise<DaskWorkerInfo[]> {
     const body = asRecord(await apiCall(this.httpBaseUrl!, '/api/v1/get_workers', 'GET', undefined, this.httpOpts()), 'get_workers');
-    const list = Array.isArray(body['workers']) ? body['workers'] : [];
+    const list = body['workers'];
+    if (!Array.isArray(list)) throw new SchedulerProtocolError(`get_workers answered without a 'workers' list: ${describe(body)}`, this.httpBaseUrl);
     return list.map((w) => {
       const r = asRecord(w, 'get_workers entry');
       const address = asString(r['address'], 'worker address');

@@ -140,7 +140,7 @@ describe('against a real scheduler (HTTP API off)', () => {
       expect(await c.adaptiveTarget()).toBe(0);
       expect(seen.length).toBe(n);
       // retiring on an empty cluster confirms nothing
-      expect(await c.retireWorkers({ n: 2 })).toEqual({ retired: [], notRetired: [] });
+      expect(await c.retireWorkers({ n: 2 })).toEqual({ retired: [], notRetired: [], confirmedBy: 'reply' });
       expect(await c.workersToClose(3)).toEqual([]);
       // a handler error comes back as SchedulerRemoteError with the scheduler's exception text
       const comm = await DaskComm.connect(s.tcpAddress, { timeoutMs: 5000 });

@@ -239,6 +239,47 @@ describe('scheduler answers garbage', () => {
   });
 });
 
+describe('HTTP retire_workers answers 500 after acting (distributed < 2025.9)', () => {
+  test('the outcome is read from the worker list, never guessed', async () => {
+    let workers = [
+      { name: 'a', address: 'tcp://127.0.0.1:11' },
+      { name: 'b', address: 'tcp://127.0.0.1:12' },
+      { name: 'c', address: 'tcp://127.0.0.1:13' },
+    ];
+    let posts = 0;
+    const h = await httpServer((req, res) => {
+      if (req.url === '/api/v1/get_workers') {
+        res.end(JSON.stringify({ num_workers: workers.length, workers }));
+        return;
+      }
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        posts++;
+        const p = JSON.parse(body) as { workers?: string[]; n?: number };
+        // "retire" a (never b, as if its data could not move), then fail to encode the reply
+        if (p.workers) workers = workers.filter((w) => !(p.workers!.includes(w.address) && w.name === 'a'));
+        else workers = workers.slice(p.n);
+        res.writeHead(500);
+        res.end('{"Error": "Internal Server Error"}');
+      });
+    });
+    const t = await tcpServer(() => undefined);
+    const c = client({ http: h.port, tcp: t.port });
+    const r1 = await c.retireWorkers({ names: ['a', 'b'] });
+    expect(r1).toEqual({ retired: [{ name: 'a', address: 'tcp://127.0.0.1:11', host: '127.0.0.1' }], notRetired: ['b'], confirmedBy: 'worker-list' });
+    const r2 = await c.retireWorkers({ n: 1 });
+    expect(r2.retired.map((w) => w.name)).toEqual(['b']);
+    expect(r2.confirmedBy).toBe('worker-list');
+    // nothing gone: the 500 is reported as is, and not repeated over TCP
+    const { err } = await failure(() => c.retireWorkers({ names: ['c', 'zz'] }));
+    expect(err).toBeInstanceOf(SchedulerRemoteError);
+    expect(err.message).toMatch(/HTTP 500/);
+    expect(posts).toBe(3);
+    expect(t.connections()).toBe(0);
+  });
+});
+
 describe('configuration errors', () => {
   test('no address, bad addresses, bad arguments', async () => {
     expect(() => createSchedulerClient({ timeoutMs: 100, retries: 0 })).toThrow(SchedulerNotConfigured);
@@ -249,6 +290,6 @@ describe('configuration errors', () => {
     await expect(c.retireWorkers({})).rejects.toThrow(/exactly one/);
     await expect(c.retireWorkers({ names: ['a'], n: 1 })).rejects.toThrow(/exactly one/);
     await expect(c.retireWorkers({ n: -1 })).rejects.toThrow(/non-negative integer/);
-    expect(await c.retireWorkers({ n: 0 })).toEqual({ retired: [], notRetired: [] });
+    expect(await c.retireWorkers({ n: 0 })).toEqual({ retired: [], notRetired: [], confirmedBy: 'reply' });
   });
 });

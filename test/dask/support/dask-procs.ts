@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { SCHEDULER_HTTP_ROUTES_ENV, schedulerHttpRoutesEnv } from '../../../operator/scheduler';
 
 export const ROOT = path.resolve(__dirname, '../../..');
-export const VENV_BIN = path.join(ROOT, '.venv', 'bin');
+/** The venv whose Dask the tests run; CDK8S_DASK_VENV points them at another one (e.g. an older Dask). */
+export const VENV_BIN = path.join(process.env['CDK8S_DASK_VENV'] ?? path.join(ROOT, '.venv'), 'bin');
 const DASKCTL = path.join(__dirname, 'daskctl.py');
 
 export function requireVenv(): void {

@@ -115,6 +115,8 @@ export function schedulerScenario(mode: 'api-on' | 'api-off'): void {
     expect(client.transport).toBe(expectedTransport);
     expect(names(res.retired)).toEqual(['w1', 'w2']);
     expect(res.notRetired).toEqual([]);
+    // distributed < 2025.9 fails to encode the HTTP reply after retiring; the client then reads the worker list
+    if (!api) expect(res.confirmedBy).toBe('reply');
     expect(names(await client.workers())).toEqual(['w3', 'w4']);
 
     const check = await procs.daskctl<CheckResult>(['check', sched.tcpAddress, 'ds', String(CHUNKS)]);
@@ -124,7 +126,7 @@ export function schedulerScenario(mode: 'api-on' | 'api-off'): void {
 
   test('unknown names are reported as not retired, nothing else happens', async () => {
     const res = await client.retireWorkers({ names: ['no-such-worker'] });
-    expect(res).toEqual({ retired: [], notRetired: ['no-such-worker'] });
+    expect(res).toEqual({ retired: [], notRetired: ['no-such-worker'], confirmedBy: 'reply' });
     expect(names(await client.workers())).toEqual(['w3', 'w4']);
   });
 
