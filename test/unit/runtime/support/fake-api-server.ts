@@ -34,6 +34,8 @@ export class FakeApiServer {
   private readonly objects = new Map<string, FakeObject>();
   private rv = 100;
   private readonly watchers = new Set<http.ServerResponse>();
+  /** Events replayed to a watch that starts from an older resourceVersion (like the real watch cache). */
+  private readonly history: Array<{ rv: number; ev: unknown }> = [];
   private server!: http.Server;
   port = 0;
 
@@ -75,7 +77,7 @@ export class FakeApiServer {
     const type = this.objects.has(key) ? 'MODIFIED' : 'ADDED';
     const stored = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } };
     this.objects.set(key, stored);
-    if (!opts.silently) this.send({ type, object: stored });
+    if (!opts.silently) this.record({ type, object: stored });
     return stored;
   }
 
@@ -85,7 +87,7 @@ export class FakeApiServer {
     if (!obj) return;
     this.objects.delete(key);
     const gone = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } };
-    if (!opts.silently) this.send({ type: 'DELETED', object: gone });
+    if (!opts.silently) this.record({ type: 'DELETED', object: gone });
   }
 
   bookmark(): string {
@@ -103,6 +105,11 @@ export class FakeApiServer {
   endWatches(): void {
     for (const w of this.watchers) w.end();
     this.watchers.clear();
+  }
+
+  private record(ev: unknown): void {
+    this.history.push({ rv: this.rv, ev });
+    this.send(ev);
   }
 
   send(ev: unknown): void {
@@ -125,7 +132,7 @@ export class FakeApiServer {
       this.requests.push(rec);
       for (const c of this.custom) if (c(rec, res)) return;
       if (rec.method !== 'GET') return this.status(res, 405, 'MethodNotAllowed');
-      if (rec.query.watch === 'true') return this.watch(res);
+      if (rec.query.watch === 'true') return this.watch(res, Number(rec.query.resourceVersion ?? this.rv));
       const fail = this.listFailures.shift();
       if (fail) return this.status(res, fail, fail === 410 ? 'Expired' : 'InternalError');
       const items = [...this.objects.values()].map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
@@ -134,11 +141,12 @@ export class FakeApiServer {
     });
   }
 
-  private watch(res: http.ServerResponse): void {
+  private watch(res: http.ServerResponse, fromRv: number): void {
     const fail = this.watchFailures.shift();
     if (fail) return this.status(res, fail, fail === 410 ? 'Expired' : 'InternalError');
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
+    for (const h of this.history) if (h.rv > fromRv) res.write(JSON.stringify(h.ev) + '\n');
     this.watchers.add(res);
     res.on('close', () => this.watchers.delete(res));
   }
