@@ -17,6 +17,31 @@ export interface ObjectMeta {
   finalizers?: string[];
 }
 
+/** A Pod as the operator creates and reads it (status: the fields the operator looks at). */
+export interface Pod {
+  apiVersion: 'v1';
+  kind: 'Pod';
+  metadata: ObjectMeta;
+  spec: PodSpec;
+  status?: {
+    phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+    podIP?: string;
+    reason?: string;
+    message?: string;
+    startTime?: string;
+    conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
+  };
+}
+
+/** A Service as the operator creates and reads it. */
+export interface Service {
+  apiVersion: 'v1';
+  kind: 'Service';
+  metadata: ObjectMeta;
+  spec: ServiceSpec;
+  status?: { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } };
+}
+
 export interface OwnerReference {
   apiVersion: string;
   kind: string;

@@ -1,0 +1,59 @@
+import type { DaskCluster, Pod, Service, ServicePort } from '../schema/generated/types';
+import {
+  COMPONENT_SCHEDULER, LABEL_CLUSTER, LABEL_COMPONENT, LABEL_ISTIO_INJECT, PORT_NAME_COMM, PORT_NAME_DASHBOARD,
+  SCHEDULER_COMM_PORT, SCHEDULER_DASHBOARD_PORT, schedulerName,
+} from '../schema/names';
+import { clone } from './env';
+import { childMetadata } from './metadata';
+import { DEFAULT_CLUSTER_DOMAIN, RenderOptions } from './options';
+
+/** Labels selecting a cluster's scheduler Pod. */
+export const schedulerSelector = (cluster: string): Record<string, string> => ({ [LABEL_CLUSTER]: cluster, [LABEL_COMPONENT]: COMPONENT_SCHEDULER });
+
+/** The scheduler Pod `{cluster}-scheduler`. */
+export function schedulerPod(cluster: DaskCluster, opts: RenderOptions = {}): Pod {
+  const name = cluster.metadata.name as string;
+  const spec = clone(cluster.spec.scheduler.spec);
+  if (opts.schedulerEnv) {
+    spec.containers = spec.containers.map((c) => {
+      const extra = opts.schedulerEnv?.(c.env ?? []);
+      return extra ? { ...c, env: [...(c.env ?? []), extra] } : c;
+    });
+  }
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: childMetadata(cluster, schedulerName(name), cluster.spec.scheduler.metadata, { ...schedulerSelector(name), [LABEL_ISTIO_INJECT]: 'false' }),
+    spec,
+  } as Pod;
+}
+
+/** The scheduler Service `{cluster}-scheduler`; selects the scheduler Pod when the spec has no selector. */
+export function schedulerService(cluster: DaskCluster): Service {
+  const name = cluster.metadata.name as string;
+  const spec = clone(cluster.spec.scheduler.service);
+  if (!spec.selector || Object.keys(spec.selector).length === 0) spec.selector = schedulerSelector(name);
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: childMetadata(cluster, schedulerName(name), cluster.spec.scheduler.metadata, schedulerSelector(name)),
+    spec,
+  } as Service;
+}
+
+function portOf(cluster: DaskCluster, portName: string, fallback: number): number {
+  const ports: ServicePort[] = cluster.spec.scheduler.service.ports ?? [];
+  return ports.find((p) => p.name === portName)?.port ?? fallback;
+}
+
+/** `tcp://{cluster}-scheduler.{ns}.svc.{domain}:{tcp-comm port}`: what workers and job runners are given. */
+export function schedulerAddress(cluster: DaskCluster, opts: RenderOptions = {}): string {
+  const host = `${schedulerName(cluster.metadata.name as string)}.${cluster.metadata.namespace}.svc.${opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN}`;
+  return `tcp://${host}:${portOf(cluster, PORT_NAME_COMM, SCHEDULER_COMM_PORT)}`;
+}
+
+/** `http://{cluster}-scheduler.{ns}.svc.{domain}:{http-dashboard port}`. */
+export function dashboardAddress(cluster: DaskCluster, opts: RenderOptions = {}): string {
+  const host = `${schedulerName(cluster.metadata.name as string)}.${cluster.metadata.namespace}.svc.${opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN}`;
+  return `http://${host}:${portOf(cluster, PORT_NAME_DASHBOARD, SCHEDULER_DASHBOARD_PORT)}`;
+}
