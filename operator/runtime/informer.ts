@@ -240,8 +240,8 @@ export class Informer<T extends KubeObject = KubeObject> implements Watchable<T>
       try {
         if (this.resourceVersion === undefined || this.resyncPending) {
           const resync = this.resyncPending;
-          this.resyncPending = false;
           await this.relist(resync, stop);
+          this.resyncPending = false; // only once the relist succeeded; a failed resync is retried
           this.backoff.reset();
           this.markSynced();
         }

@@ -3,9 +3,20 @@
  * on a real coordination.k8s.io/v1 Lease (MicroTime format, resourceVersion-guarded PUT), and the
  * EventRecorder writing and aggregating core/v1 Events.
  */
-import { CoreV1Api } from '@kubernetes/client-node';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import { EventRecorder, kubeEventSink } from '../../operator/runtime/events';
 import { Informer, type InformerEvent } from '../../operator/runtime/informer';
+import {
+  applyCustomObject,
+  isAlreadyExists,
+  isConflict,
+  isNotFound,
+  mergePatchCustomObject,
+  mergePatchCustomObjectStatus,
+} from '../../operator/runtime/kube';
 import { LeaderElector, kubeLeaseClient } from '../../operator/runtime/leader';
 import type { KubeObject } from '../../operator/runtime/object';
 import { KubeRest } from '../../operator/runtime/rest';
@@ -16,6 +27,7 @@ jest.setTimeout(120_000);
 const kc = kubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const rest = new KubeRest(kc);
+const co = kc.makeApiClient(CustomObjectsApi);
 const ns = withNamespace('runtime');
 
 describe('operator runtime on the real API server', () => {
@@ -103,5 +115,36 @@ describe('operator runtime on the real API server', () => {
     expect(list.items).toHaveLength(1);
     expect(list.items[0]).toMatchObject({ type: 'Warning', reason: 'TestReason', message: 'something went wrong', count: 3 });
     expect(list.items[0].involvedObject).toMatchObject({ kind: 'ConfigMap', name: 'evt-target', uid: cm.metadata?.uid });
+  });
+
+  it('kube helpers: merge patch of a custom object and its status, SSA, and error classification', async () => {
+    const seed = parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'seed', 'my-cluster.yaml'), 'utf8')) as { metadata: { name: string } };
+    const ref = { group: 'kubernetes.dask.org', version: 'v1', plural: 'daskclusters', namespace: ns.name, name: seed.metadata.name };
+    const inf = new Informer<KubeObject & { status?: { phase?: string } }>({ path: `/apis/kubernetes.dask.org/v1/namespaces/${ns.name}/daskclusters`, client: rest, resyncPeriodMs: 0 });
+    inf.start();
+    try {
+      await inf.waitForSync({ timeoutMs: 30_000 });
+      await co.createNamespacedCustomObject({ group: ref.group, version: ref.version, plural: ref.plural, namespace: ns.name, body: seed });
+      const dup = await co.createNamespacedCustomObject({ group: ref.group, version: ref.version, plural: ref.plural, namespace: ns.name, body: seed }).catch((e: unknown) => e);
+      expect(isAlreadyExists(dup)).toBe(true);
+      expect(isConflict(dup)).toBe(false);
+      const missing = await co.getNamespacedCustomObject({ ...ref, name: 'nope' }).catch((e: unknown) => e);
+      expect(isNotFound(missing)).toBe(true);
+
+      await mergePatchCustomObjectStatus(co, ref, { status: { phase: 'Created' } });
+      await eventually(() => inf.get(ns.name, ref.name)?.status?.phase, { describe: 'status.phase in the cache', until: (p) => p === 'Created' });
+      await mergePatchCustomObject(co, ref, { metadata: { labels: { merged: 'yes' } } });
+      await applyCustomObject(co, ref, { apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskCluster', metadata: { name: ref.name, annotations: { applied: 'yes' } } }, 'runtime-it');
+      const got = (await co.getNamespacedCustomObject(ref)) as KubeObject & { status?: { phase?: string } };
+      expect(got.metadata?.labels).toMatchObject({ merged: 'yes' });
+      expect(got.metadata?.annotations).toMatchObject({ applied: 'yes' });
+      expect(got.status?.phase).toBe('Created');
+      const stale = await co
+        .replaceNamespacedCustomObject({ ...ref, body: { ...seed, metadata: { ...seed.metadata, resourceVersion: '1' } } })
+        .catch((e: unknown) => e);
+      expect(isConflict(stale)).toBe(true);
+    } finally {
+      await inf.stop();
+    }
   });
 });
