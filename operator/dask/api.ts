@@ -1,0 +1,76 @@
+/**
+ * The writes the Dask reconcilers make, behind one small interface (so unit tests can record them) and one
+ * implementation over the runtime's JSON REST client. Reads come from informer caches, never from here.
+ */
+import { isAlreadyExists, isNotFound } from '../runtime/kube';
+import type { KubeRest } from '../runtime/rest';
+import { GROUP, VERSION } from '../../lib/schema/names';
+
+export type CorePlural = 'pods' | 'services';
+export type DaskPlural = 'daskclusters' | 'daskworkergroups' | 'daskautoscalers' | 'daskjobs';
+export type Plural = CorePlural | DaskPlural;
+
+export interface ObjectRef {
+  readonly plural: Plural;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** Writes used by reconcilers. Creates return false on AlreadyExists; deletes return false on NotFound. */
+export interface DaskApi {
+  create(plural: Plural, namespace: string, body: object): Promise<boolean>;
+  /** JSON merge patch of the main resource. */
+  patch(ref: ObjectRef, patch: object): Promise<void>;
+  /** JSON merge patch of the status subresource (Dask kinds). */
+  patchStatus(ref: ObjectRef, status: object): Promise<void>;
+  /** Deletes; with `uid`, only that incarnation (a precondition), so a recreated namesake is never hit. */
+  delete(ref: ObjectRef, opts?: { uid?: string; gracePeriodSeconds?: number }): Promise<boolean>;
+}
+
+export function collectionPath(plural: Plural, namespace: string): string {
+  const ns = encodeURIComponent(namespace);
+  return plural === 'pods' || plural === 'services' ? `/api/v1/namespaces/${ns}/${plural}` : `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${plural}`;
+}
+
+export function objectPath(ref: ObjectRef): string {
+  return `${collectionPath(ref.plural, ref.namespace)}/${encodeURIComponent(ref.name)}`;
+}
+
+/** Field manager recorded in managedFields for everything the operator writes. */
+export const FIELD_MANAGER = 'dask-operator';
+
+export class RestDaskApi implements DaskApi {
+  constructor(private readonly rest: KubeRest) {}
+
+  async create(plural: Plural, namespace: string, body: object): Promise<boolean> {
+    try {
+      await this.rest.request('POST', collectionPath(plural, namespace), { body, query: { fieldManager: FIELD_MANAGER } });
+      return true;
+    } catch (e) {
+      if (isAlreadyExists(e)) return false;
+      throw e;
+    }
+  }
+
+  async patch(ref: ObjectRef, patch: object): Promise<void> {
+    await this.rest.request('PATCH', objectPath(ref), { body: patch, contentType: 'application/merge-patch+json', query: { fieldManager: FIELD_MANAGER } });
+  }
+
+  async patchStatus(ref: ObjectRef, status: object): Promise<void> {
+    await this.rest.request('PATCH', `${objectPath(ref)}/status`, { body: { status }, contentType: 'application/merge-patch+json', query: { fieldManager: FIELD_MANAGER } });
+  }
+
+  async delete(ref: ObjectRef, opts: { uid?: string; gracePeriodSeconds?: number } = {}): Promise<boolean> {
+    const body: Record<string, unknown> = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' };
+    if (opts.uid) body.preconditions = { uid: opts.uid };
+    if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
+    try {
+      await this.rest.request('DELETE', objectPath(ref), { body });
+      return true;
+    } catch (e) {
+      // 409 on a uid precondition: the name now belongs to another object; nothing of ours to delete.
+      if (isNotFound(e) || (e as { statusCode?: number }).statusCode === 409) return false;
+      throw e;
+    }
+  }
+}

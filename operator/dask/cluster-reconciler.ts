@@ -1,0 +1,208 @@
+/**
+ * DaskCluster → scheduler Pod, scheduler Service, default DaskWorkerGroup, status; idle-timeout deletion.
+ * Level-triggered: everything is computed from the caches on every run.
+ */
+import type { Request } from '../runtime/object';
+import type { ReconcileContext, Result } from '../runtime/reconcile';
+import { dashboardAddress, defaultWorkerGroup, schedulerAddress, schedulerPod, schedulerService, workerSelector } from '../../lib/render';
+import type { DaskCluster, DaskClusterStatus, DaskWorkerGroup, Pod, Service } from '../../lib/schema/generated/types';
+import { clusterNameProblem, DASK_CLUSTER, defaultWorkerGroupName, schedulerName } from '../../lib/schema/names';
+import { ConditionInput, findCondition, jsonEqual, setConditions } from './conditions';
+import type { DaskContext } from './context';
+import { isControlledBy, isFinished, isReady, isTerminating } from './pods';
+
+export const PHASE_CREATED = 'Created';
+export const PHASE_PENDING = 'Pending';
+export const PHASE_RUNNING = 'Running';
+export const PHASE_ERROR = 'Error';
+
+const ref = (c: DaskCluster) => ({ plural: 'daskclusters' as const, namespace: c.metadata.namespace as string, name: c.metadata.name as string });
+
+export async function reconcileCluster(ctx: DaskContext, req: Request, rc: ReconcileContext): Promise<Result | void> {
+  const cluster = ctx.caches.clusters.get(req.namespace, req.name);
+  if (!cluster || isTerminating(cluster as unknown as Pod)) return;
+  const now = ctx.now();
+  const generation = cluster.metadata.generation;
+
+  const nameProblem = clusterNameProblem(req.name);
+  if (nameProblem) {
+    if (cluster.status?.phase !== PHASE_ERROR) {
+      ctx.events.event(cluster, 'Warning', 'InvalidName', `DaskCluster name ${nameProblem}; nothing was created. Recreate the cluster with a valid name.`);
+    }
+    await writeStatus(ctx, cluster, {
+      phase: PHASE_ERROR,
+      observedGeneration: generation,
+      conditions: setConditions(cluster.status?.conditions, [{ type: 'Ready', status: 'False', reason: 'InvalidName', message: `name ${nameProblem}` }], generation, now),
+    });
+    return;
+  }
+
+  // Upstream clients poll for the first non-empty phase and expect "Created" before the components exist.
+  if (!cluster.status?.phase) {
+    await ctx.api.patchStatus(ref(cluster), { phase: PHASE_CREATED, observedGeneration: generation });
+  }
+
+  const problems: ConditionInput[] = [];
+  const service = await ensureService(ctx, cluster, problems);
+  const pod = await ensureSchedulerPod(ctx, cluster, problems);
+  const group = await ensureDefaultGroup(ctx, cluster, problems);
+
+  // Status
+  const ns = req.namespace;
+  const groupName = defaultWorkerGroupName(req.name);
+  const workers = ctx.caches.pods.list(ns).filter((p) => group && isControlledBy(p, group.metadata.uid) && !isTerminating(p) && !isFinished(p));
+  const ready = workers.filter(isReady).length;
+  const desired = group?.spec?.worker.replicas ?? cluster.spec.worker.replicas ?? 1;
+  const schedulerReady = pod !== undefined && isReady(pod);
+  const lbWaiting = service?.spec.type === 'LoadBalancer' && !(service.status?.loadBalancer?.ingress?.length);
+  const phase = service && !lbWaiting ? PHASE_RUNNING : PHASE_PENDING;
+  const conditions: ConditionInput[] = [
+    schedulerReady
+      ? { type: 'SchedulerReady', status: 'True', reason: 'PodReady', message: `scheduler Pod ${schedulerName(req.name)} is Ready` }
+      : { type: 'SchedulerReady', status: 'False', reason: pod ? 'PodNotReady' : 'PodMissing', message: pod ? `scheduler Pod ${pod.metadata.name} is ${pod.status?.phase ?? 'Pending'}` : 'scheduler Pod does not exist yet' },
+    ready >= desired
+      ? { type: 'WorkersReady', status: 'True', reason: 'AllWorkersReady', message: `${ready}/${desired} workers of ${groupName} are Ready` }
+      : { type: 'WorkersReady', status: 'False', reason: 'WorkersNotReady', message: `${ready}/${desired} workers of ${groupName} are Ready` },
+    ...problems,
+  ];
+  const allGood = schedulerReady && ready >= desired && problems.length === 0 && !lbWaiting;
+  conditions.push(
+    allGood
+      ? { type: 'Ready', status: 'True', reason: 'ClusterReady', message: 'scheduler and all workers are Ready' }
+      : { type: 'Ready', status: 'False', reason: problems[0]?.reason ?? (lbWaiting ? 'LoadBalancerPending' : !schedulerReady ? 'SchedulerNotReady' : 'WorkersNotReady'), message: problems[0]?.message ?? 'waiting for the scheduler and workers to become Ready' },
+  );
+  const prevComponents = findCondition(cluster.status?.conditions, 'ComponentsHealthy');
+  if (problems.length === 0 && prevComponents && prevComponents.status === 'False') {
+    conditions.push({ type: 'ComponentsHealthy', status: 'True', reason: 'Reconciled', message: 'all components were created' });
+  }
+  await writeStatus(ctx, cluster, {
+    phase,
+    observedGeneration: generation,
+    replicas: workers.length,
+    readyReplicas: ready,
+    selector: workerSelector(groupName),
+    schedulerAddress: schedulerAddress(cluster, ctx.options),
+    dashboardAddress: dashboardAddress(cluster, ctx.options),
+    conditions: setConditions(cluster.status?.conditions, conditions, generation, now),
+  });
+
+  const idle = await checkIdle(ctx, cluster, schedulerReady, rc);
+  if (idle === 'deleted') return;
+  if (problems.length > 0) return { requeueAfter: 30_000 };
+  return idle;
+}
+
+async function writeStatus(ctx: DaskContext, cluster: DaskCluster, status: DaskClusterStatus): Promise<void> {
+  const current = cluster.status ?? {};
+  const merged = { ...current, ...status };
+  if (jsonEqual(merged, current)) return;
+  await ctx.api.patchStatus(ref(cluster), status);
+}
+
+async function ensureService(ctx: DaskContext, cluster: DaskCluster, problems: ConditionInput[]): Promise<Service | undefined> {
+  const name = schedulerName(cluster.metadata.name as string);
+  const existing = ctx.caches.services.get(cluster.metadata.namespace as string, name);
+  if (existing) {
+    if (!isControlledBy(existing, cluster.metadata.uid)) problems.push(notOurs('Service', name));
+    return existing;
+  }
+  await create(ctx, cluster, 'services', schedulerService(cluster), problems);
+  return undefined;
+}
+
+async function ensureSchedulerPod(ctx: DaskContext, cluster: DaskCluster, problems: ConditionInput[]): Promise<Pod | undefined> {
+  const name = schedulerName(cluster.metadata.name as string);
+  const ns = cluster.metadata.namespace as string;
+  const existing = ctx.caches.pods.get(ns, name);
+  if (existing) {
+    if (!isControlledBy(existing, cluster.metadata.uid)) {
+      problems.push(notOurs('Pod', name));
+      return existing;
+    }
+    if (isFinished(existing) && !isTerminating(existing)) {
+      // Self-healing: a scheduler Pod that exited is replaced (its name is fixed, so delete first).
+      ctx.events.event(cluster, 'Warning', 'SchedulerRestarted', `scheduler Pod ${name} ${existing.status?.phase}; replacing it`);
+      await ctx.api.delete({ plural: 'pods', namespace: ns, name }, { uid: existing.metadata.uid, gracePeriodSeconds: 0 });
+    }
+    return existing;
+  }
+  const pod = schedulerPod(cluster, ctx.options);
+  if (await create(ctx, cluster, 'pods', pod, problems)) {
+    ctx.events.event(cluster, 'Normal', 'SchedulerCreated', `created scheduler Pod ${name}`);
+  }
+  return undefined;
+}
+
+async function ensureDefaultGroup(ctx: DaskContext, cluster: DaskCluster, problems: ConditionInput[]): Promise<DaskWorkerGroup | undefined> {
+  const ns = cluster.metadata.namespace as string;
+  const name = defaultWorkerGroupName(cluster.metadata.name as string);
+  const existing = ctx.caches.workerGroups.get(ns, name);
+  if (!existing) {
+    await create(ctx, cluster, 'daskworkergroups', defaultWorkerGroup(cluster), problems);
+    return undefined;
+  }
+  if (!isControlledBy(existing, cluster.metadata.uid)) {
+    problems.push(notOurs('DaskWorkerGroup', name));
+    return existing;
+  }
+  const desired = defaultWorkerGroup(cluster, existing);
+  const patch: Record<string, unknown> = {};
+  if (!jsonEqual(desired.spec, existing.spec)) patch.spec = desired.spec;
+  const ann = desired.metadata.annotations ?? {};
+  const liveAnn = existing.metadata.annotations ?? {};
+  if (Object.entries(ann).some(([k, v]) => liveAnn[k] !== v)) patch.metadata = { annotations: ann };
+  if (Object.keys(patch).length > 0) {
+    await ctx.api.patch({ plural: 'daskworkergroups', namespace: ns, name }, patch);
+  }
+  return existing;
+}
+
+/** Creates a child; an API rejection becomes a condition + Event instead of an endless error loop. */
+async function create(ctx: DaskContext, cluster: DaskCluster, plural: 'pods' | 'services' | 'daskworkergroups', body: { kind: string; metadata: { name?: string } }, problems: ConditionInput[]): Promise<boolean> {
+  try {
+    return await ctx.api.create(plural, cluster.metadata.namespace as string, body);
+  } catch (e) {
+    const code = (e as { statusCode?: number }).statusCode;
+    if (code === 422 || code === 400 || code === 403) {
+      const message = `could not create ${body.kind} ${body.metadata.name}: ${(e as Error).message}`;
+      ctx.events.event(cluster, 'Warning', 'CreateFailed', message);
+      problems.push({ type: 'ComponentsHealthy', status: 'False', reason: 'CreateFailed', message });
+      return false;
+    }
+    throw e;
+  }
+}
+
+function notOurs(kind: string, name: string): ConditionInput {
+  return {
+    type: 'ComponentsHealthy',
+    status: 'False',
+    reason: 'NameTaken',
+    message: `${kind} ${name} exists but is not controlled by this DaskCluster; the operator leaves it alone. Delete or rename it to let the operator create its own.`,
+  };
+}
+
+/** Idle timeout: delete the cluster once the scheduler has been idle longer than spec.idleTimeout seconds. */
+async function checkIdle(ctx: DaskContext, cluster: DaskCluster, schedulerReady: boolean, rc: ReconcileContext): Promise<Result | 'deleted' | void> {
+  const timeout = cluster.spec.idleTimeout ?? 0;
+  if (timeout <= 0) return;
+  const period = { requeueAfter: ctx.options.idleCheckPeriodMs };
+  if (!schedulerReady) return period;
+  const client = ctx.schedulerClient(cluster);
+  if (!client) return period;
+  let since: number | null;
+  try {
+    since = await client.idleSince();
+  } catch (e) {
+    rc.logger.warn('could not ask the scheduler whether it is idle; will retry', { error: (e as Error).message });
+    return period;
+  }
+  if (since !== null && ctx.now().getTime() / 1000 > since + timeout) {
+    ctx.events.event(cluster, 'Normal', 'IdleTimeout', `scheduler idle since ${new Date(since * 1000).toISOString()} (longer than idleTimeout ${timeout}s); deleting the cluster`);
+    await ctx.api.delete(ref(cluster), { uid: cluster.metadata.uid });
+    return 'deleted';
+  }
+  return period;
+}
+
+export const DASK_CLUSTER_GVK = { apiVersion: `kubernetes.dask.org/v1`, kind: DASK_CLUSTER.kind };

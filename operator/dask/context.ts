@@ -1,0 +1,64 @@
+/**
+ * What the Dask reconcilers share: caches to read, the API to write, Events, options and the scheduler access.
+ */
+import type { CacheReader } from '../runtime/informer';
+import type { Logger } from '../runtime/logger';
+import type { EventType } from '../runtime/events';
+import type { KubeObject } from '../runtime/object';
+import type { SchedulerClient } from '../scheduler';
+import type { DaskAutoscaler, DaskCluster, DaskJob, DaskWorkerGroup, Pod, Service } from '../../lib/schema/generated/types';
+import type { RenderOptions } from '../../lib/render';
+import type { DaskApi } from './api';
+import { Expectations } from './expectations';
+
+export interface DaskCaches {
+  readonly clusters: CacheReader<DaskCluster>;
+  readonly workerGroups: CacheReader<DaskWorkerGroup>;
+  readonly autoscalers: CacheReader<DaskAutoscaler>;
+  readonly jobs: CacheReader<DaskJob>;
+  /** Pods labelled dask.org/cluster-name. */
+  readonly pods: CacheReader<Pod>;
+  /** Services labelled dask.org/cluster-name. */
+  readonly services: CacheReader<Service>;
+}
+
+export interface EventSinkLike {
+  event(obj: KubeObject, type: EventType, reason: string, message: string): void;
+}
+
+/** What to do when graceful retirement through the scheduler is impossible. */
+export type ScaleDownFallback = 'delete' | 'wait';
+
+export interface DaskOperatorOptions extends RenderOptions {
+  /** Pods created at once per worker group. @default 10 */
+  readonly createParallelism: number;
+  /** Worker Pods created per reconcile before yielding (the rest follow at once). @default 50 */
+  readonly createBatchSize: number;
+  /** @default 'delete' (newest first, announced in a condition and a Warning Event) */
+  readonly scaleDownFallback: ScaleDownFallback;
+  /** Autoscaler poll period. @default 5000 */
+  readonly autoscalerPeriodMs: number;
+  /** Idle-timeout poll period. @default 5000 */
+  readonly idleCheckPeriodMs: number;
+}
+
+export const DEFAULT_OPTIONS: DaskOperatorOptions = {
+  clusterDomain: 'cluster.local',
+  createParallelism: 10,
+  createBatchSize: 50,
+  scaleDownFallback: 'delete',
+  autoscalerPeriodMs: 5000,
+  idleCheckPeriodMs: 5000,
+};
+
+export interface DaskContext {
+  readonly caches: DaskCaches;
+  readonly api: DaskApi;
+  readonly events: EventSinkLike;
+  readonly options: DaskOperatorOptions;
+  readonly expectations: Expectations;
+  /** A client for the cluster's scheduler, or undefined when it cannot be reached from here. */
+  schedulerClient(cluster: DaskCluster): SchedulerClient | undefined;
+  readonly now: () => Date;
+  readonly logger: Logger;
+}

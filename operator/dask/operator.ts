@@ -1,0 +1,184 @@
+/**
+ * Assembles the Dask operator: informers for the four kinds and the labelled Pods/Services, the four controllers,
+ * plugins, leader election, metrics and Events, on the generic runtime (operator/runtime).
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Informer, type Watchable } from '../runtime/informer';
+import { makeClients } from '../runtime/kube';
+import { createLogger, type Logger } from '../runtime/logger';
+import { Manager } from '../runtime/manager';
+import { RuntimeMetrics } from '../runtime/metrics';
+import { EventRecorder, kubeEventSink } from '../runtime/events';
+import { kubeLeaseClient } from '../runtime/leader';
+import type { KubeObject, Request } from '../runtime/object';
+import { createSchedulerClient, inClusterSchedulerAddress, parseAddressOverrides, schedulerHttpRoutesEnv, ADDRESS_OVERRIDE_ENV, type SchedulerClient } from '../scheduler';
+import type { DaskCluster, DaskWorkerGroup, DaskAutoscaler, DaskJob, Pod, Service } from '../../lib/schema/generated/types';
+import { API_VERSION, GROUP, LABEL_CLUSTER, PORT_NAME_COMM, PORT_NAME_DASHBOARD, VERSION } from '../../lib/schema/names';
+import { loadPlugins, type PluginHost, type WatchedKind } from '../plugins';
+import type { OperatorConfig } from '../config';
+import { RestDaskApi } from './api';
+import { reconcileAutoscaler } from './autoscaler-reconciler';
+import { reconcileCluster } from './cluster-reconciler';
+import { DEFAULT_OPTIONS, type DaskCaches, type DaskContext } from './context';
+import { Expectations } from './expectations';
+import { reconcileJob } from './job-reconciler';
+import { UnionWatchable } from './union-cache';
+import { reconcileWorkerGroup } from './worker-group-reconciler';
+
+export interface DaskOperator {
+  readonly manager: Manager;
+  readonly logger: Logger;
+  readonly context: DaskContext;
+}
+
+const gvk = (kind: string) => ({ apiVersion: API_VERSION, kind });
+
+export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logger: Logger = createLogger({ level: config.logLevel })): Promise<DaskOperator> {
+  const clients = makeClients(kc);
+  const metrics = new RuntimeMetrics({ processMetrics: true });
+  const resyncPeriodMs = config.resyncSeconds * 1000;
+  const namespaces = config.namespaces.length > 0 ? config.namespaces : [''];
+  const informer = <T extends KubeObject>(name: string, pathFor: (ns: string) => string, labelSelector?: string): Watchable<T> => {
+    const parts = namespaces.map((ns) => new Informer<T>({ name: ns ? `${name}@${ns}` : name, path: pathFor(ns), client: clients.rest, labelSelector, resyncPeriodMs, logger: logger.child({ informer: name }) }));
+    return parts.length === 1 ? parts[0] : new UnionWatchable<T>(name, parts);
+  };
+  const crPath = (plural: string) => (ns: string) => (ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`);
+  const corePath = (plural: string) => (ns: string) => (ns ? `/api/v1/namespaces/${ns}/${plural}` : `/api/v1/${plural}`);
+  const inf = {
+    clusters: informer<DaskCluster & KubeObject>('daskclusters', crPath('daskclusters')),
+    workerGroups: informer<DaskWorkerGroup & KubeObject>('daskworkergroups', crPath('daskworkergroups')),
+    autoscalers: informer<DaskAutoscaler & KubeObject>('daskautoscalers', crPath('daskautoscalers')),
+    jobs: informer<DaskJob & KubeObject>('daskjobs', crPath('daskjobs')),
+    pods: informer<Pod & KubeObject>('pods', corePath('pods'), LABEL_CLUSTER),
+    services: informer<Service & KubeObject>('services', corePath('services'), LABEL_CLUSTER),
+  };
+  const caches = inf as unknown as DaskCaches;
+  const events = new EventRecorder({ sink: kubeEventSink(clients.rest), logger, metrics });
+
+  const inPod = Boolean(process.env.KUBERNETES_SERVICE_HOST);
+  const access = config.schedulerAccess === 'auto' ? (inPod ? 'dns' : 'none') : config.schedulerAccess;
+  const overrides = parseAddressOverrides(process.env[ADDRESS_OVERRIDE_ENV]);
+  const schedulerClients = new Map<string, { uid: string; client: SchedulerClient }>();
+  const schedulerClient = (cluster: DaskCluster): SchedulerClient | undefined => {
+    const key = `${cluster.metadata.namespace}/${cluster.metadata.name}`;
+    const cached = schedulerClients.get(key);
+    if (cached && cached.uid === cluster.metadata.uid) return cached.client;
+    let address = overrides.get(key);
+    if (!address && access === 'dns') {
+      const ports = cluster.spec.scheduler.service.ports ?? [];
+      address = inClusterSchedulerAddress({
+        namespace: cluster.metadata.namespace as string,
+        cluster: cluster.metadata.name as string,
+        clusterDomain: config.clusterDomain,
+        commPort: ports.find((p) => p.name === PORT_NAME_COMM)?.port,
+        dashboardPort: ports.find((p) => p.name === PORT_NAME_DASHBOARD)?.port,
+      });
+    }
+    if (!address) return undefined;
+    const client = createSchedulerClient({ ...address, timeoutMs: config.schedulerTimeoutMs, retries: 1 });
+    if (cached) void cached.client.close();
+    schedulerClients.set(key, { uid: cluster.metadata.uid as string, client });
+    return client;
+  };
+
+  const context: DaskContext = {
+    caches,
+    api: new RestDaskApi(clients.rest),
+    events,
+    options: {
+      ...DEFAULT_OPTIONS,
+      clusterDomain: config.clusterDomain,
+      scaleDownFallback: config.scaleDownFallback,
+      createParallelism: config.createParallelism,
+      createBatchSize: config.createBatchSize,
+      schedulerEnv: (env) => schedulerHttpRoutesEnv(env),
+    },
+    expectations: new Expectations(),
+    schedulerClient,
+    now: () => new Date(),
+    logger,
+  };
+
+  const manager = new Manager({
+    logger,
+    metrics,
+    server: config.metricsBindAddress === false ? false : config.metricsBindAddress,
+    leaderElection: config.leaderElect
+      ? { client: kubeLeaseClient(clients.rest), namespace: config.leaderElectionNamespace, name: config.leaderElectionId }
+      : undefined,
+  });
+
+  const byCluster = (kind: 'workerGroups' | 'autoscalers') => (cluster: KubeObject): Request[] => {
+    const ns = cluster.metadata?.namespace ?? '';
+    const list = inf[kind].list(ns) as (DaskWorkerGroup | DaskAutoscaler)[];
+    return list.filter((o) => o.spec?.cluster === cluster.metadata?.name).map((o) => ({ namespace: ns, name: o.metadata.name as string }));
+  };
+  const clusterOfLabel = (obj: KubeObject): Request[] => {
+    const c = obj.metadata?.labels?.[LABEL_CLUSTER];
+    return c ? [{ namespace: obj.metadata?.namespace ?? '', name: c }] : [];
+  };
+
+  manager.addController({
+    name: 'daskcluster',
+    kind: gvk('DaskCluster'),
+    for: inf.clusters,
+    owns: [inf.pods, inf.services, inf.workerGroups],
+    watches: [{ informer: inf.pods, map: clusterOfLabel }],
+    reconcile: (req, rc) => reconcileCluster(context, req, rc),
+    concurrency: config.concurrency,
+  });
+  manager.addController({
+    name: 'daskworkergroup',
+    kind: gvk('DaskWorkerGroup'),
+    for: inf.workerGroups,
+    owns: [inf.pods],
+    watches: [{ informer: inf.clusters, map: byCluster('workerGroups') }],
+    reconcile: (req, rc) => reconcileWorkerGroup(context, req, rc),
+    concurrency: config.concurrency,
+  });
+  manager.addController({
+    name: 'daskautoscaler',
+    kind: gvk('DaskAutoscaler'),
+    for: inf.autoscalers,
+    watches: [{ informer: inf.clusters, map: byCluster('autoscalers') }],
+    reconcile: (req, rc) => reconcileAutoscaler(context, req, rc),
+    concurrency: config.concurrency,
+  });
+  manager.addController({
+    name: 'daskjob',
+    kind: gvk('DaskJob'),
+    for: inf.jobs,
+    owns: [inf.pods, inf.clusters],
+    reconcile: (req, rc) => reconcileJob(context, req, rc),
+    concurrency: config.concurrency,
+  });
+
+  const kindInformers: Record<WatchedKind, Watchable> = {
+    DaskCluster: inf.clusters, DaskWorkerGroup: inf.workerGroups, DaskAutoscaler: inf.autoscalers, DaskJob: inf.jobs, Pod: inf.pods, Service: inf.services,
+  };
+  for (const { name, plugin } of loadPlugins(config.plugins)) {
+    const plog = logger.child({ plugin: name });
+    let n = 0;
+    const host: PluginHost = {
+      logger: plog,
+      watch: (kind, hook, options = {}) => {
+        const informer = kindInformers[kind];
+        if (!informer) throw new Error(`plugin ${name}: cannot watch ${String(kind)}; choose one of ${Object.keys(kindInformers).join(', ')}`);
+        const matches = (o: KubeObject): boolean => Object.entries(options.labels ?? {}).every(([k, v]) => o.metadata?.labels?.[k] === v);
+        manager.addController({
+          name: `plugin-${name}-${kind}-${n++}`,
+          kind: gvk(kind),
+          for: informer,
+          forPredicate: (ev) => matches(ev.object),
+          reconcile: async (req, rc) => {
+            const obj = informer.get(req.namespace, req.name);
+            return hook((obj && matches(obj) ? obj : undefined) as never, req, { logger: rc.logger, api: context.api, rest: clients.rest, events, signal: rc.signal });
+          },
+        });
+      },
+    };
+    await plugin.setup(host);
+    plog.info(`Plugin '${name}' running.`);
+  }
+  return { manager, logger, context };
+}

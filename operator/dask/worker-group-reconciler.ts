@@ -1,0 +1,266 @@
+/**
+ * DaskWorkerGroup → worker Pods `{group}-worker-{10 hex}`, created directly by the operator.
+ *
+ * Each run: adopt the group into its cluster; drop finished Pods (self-healing); count live Pods, including
+ * creations and deletions the cache does not show yet (expectations); then
+ *  - too few: create fresh Pods in bounded parallel batches;
+ *  - too many: remove Pending Pods first (newest first), then retire running workers through the Dask scheduler
+ *    (their data moves to other workers) and delete exactly the retired Pods; if the scheduler cannot be asked,
+ *    fall back per --scale-down-fallback and say so in a condition and a Warning Event;
+ *  - template changed: Pods whose template hash is stale count as surplus, so fresh ones are created (at most 25%
+ *    extra at a time) and stale ones are retired.
+ */
+import type { Request } from '../runtime/object';
+import type { ReconcileContext, Result } from '../runtime/reconcile';
+import { newWorkerName, workerPod, workerSelector, workerTemplateHash, ANNOTATION_TEMPLATE_HASH } from '../../lib/render';
+import { controllerReference } from '../../lib/render/metadata';
+import type { DaskCluster, DaskWorkerGroup, Pod } from '../../lib/schema/generated/types';
+import { keyOf } from '../runtime/object';
+import { ConditionInput, jsonEqual, setConditions } from './conditions';
+import type { DaskContext } from './context';
+import { daskWorkerName, isControlledBy, isFinished, isReady, isRunning, isTerminating, newestFirst } from './pods';
+
+const groupRef = (g: DaskWorkerGroup) => ({ plural: 'daskworkergroups' as const, namespace: g.metadata.namespace as string, name: g.metadata.name as string });
+
+export async function reconcileWorkerGroup(ctx: DaskContext, req: Request, rc: ReconcileContext): Promise<Result | void> {
+  const group = ctx.caches.workerGroups.get(req.namespace, req.name);
+  const key = keyOf(req);
+  if (!group || group.metadata.deletionTimestamp) {
+    ctx.expectations.forget(key);
+    return;
+  }
+  const now = ctx.now();
+  const generation = group.metadata.generation;
+  const conditions: ConditionInput[] = [];
+  const clusterName = group.spec?.cluster;
+  const cluster = clusterName ? ctx.caches.clusters.get(req.namespace, clusterName) : undefined;
+
+  if (!group.spec?.worker?.spec || !clusterName) {
+    const message = 'spec.cluster and spec.worker.spec are required; nothing was created';
+    ctx.events.event(group, 'Warning', 'InvalidSpec', message);
+    await writeStatus(ctx, group, { observedGeneration: generation, conditions: setConditions(group.status?.conditions, [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message }], generation, now) });
+    return;
+  }
+  if (!cluster || cluster.metadata.deletionTimestamp) {
+    const message = `DaskCluster ${clusterName} does not exist in namespace ${req.namespace}; the workers will be created when it does`;
+    if (group.status?.conditions?.find((c) => c.type === 'ClusterFound')?.status !== 'False') {
+      ctx.events.event(group, 'Warning', 'ClusterNotFound', message);
+    }
+    await writeStatus(ctx, group, {
+      observedGeneration: generation,
+      conditions: setConditions(group.status?.conditions, [
+        { type: 'ClusterFound', status: 'False', reason: 'ClusterNotFound', message },
+        { type: 'Ready', status: 'False', reason: 'ClusterNotFound', message },
+      ], generation, now),
+    });
+    return;
+  }
+  conditions.push({ type: 'ClusterFound', status: 'True', reason: 'ClusterFound', message: `attached to DaskCluster ${clusterName}` });
+
+  // Adopt: the group belongs to its cluster, so deleting the cluster removes it (upstream does the same).
+  const owner = (group.metadata.ownerReferences ?? []).find((r) => r.controller);
+  if (!owner) {
+    await ctx.api.patch(groupRef(group), { metadata: { ownerReferences: [...(group.metadata.ownerReferences ?? []), controllerReference(cluster)] } });
+  } else if (owner.uid !== cluster.metadata.uid) {
+    conditions.push({ type: 'Adopted', status: 'False', reason: 'OwnedByAnother', message: `controlled by ${owner.kind} ${owner.name}, not by DaskCluster ${clusterName}` });
+  }
+
+  const uid = group.metadata.uid;
+  const cached = ctx.caches.pods.list(req.namespace).filter((p) => isControlledBy(p, uid));
+  // Self-healing: finished worker Pods (the container exited, or the node lost them) are removed and replaced.
+  const finished = cached.filter((p) => isFinished(p) && !isTerminating(p));
+  for (const p of finished) {
+    ctx.expectations.expectDelete(key, p.metadata.name as string);
+    await ctx.api.delete({ plural: 'pods', namespace: req.namespace, name: p.metadata.name as string }, { uid: p.metadata.uid, gracePeriodSeconds: 0 });
+  }
+  if (finished.length > 0) ctx.events.event(group, 'Normal', 'WorkersReplaced', `removed ${finished.length} finished worker Pod(s) (${finished.map((p) => p.metadata.name).join(', ')}); replacing them`);
+
+  const byName = new Map(cached.map((p) => [p.metadata.name as string, p]));
+  const pendingDeletes = new Set(ctx.expectations.pendingDeletes(key, (n) => { const p = byName.get(n); return p !== undefined && !isTerminating(p); }));
+  const live = cached.filter((p) => !isTerminating(p) && !isFinished(p) && !pendingDeletes.has(p.metadata.name as string));
+  const pendingCreates = ctx.expectations.pendingCreates(key, (n) => byName.has(n));
+  const hash = workerTemplateHash(group);
+  const fresh = live.filter((p) => p.metadata.annotations?.[ANNOTATION_TEMPLATE_HASH] === hash);
+  const stale = live.filter((p) => p.metadata.annotations?.[ANNOTATION_TEMPLATE_HASH] !== hash);
+  const desired = Math.max(0, group.spec.worker.replicas ?? 1);
+  const liveCount = live.length + pendingCreates.length;
+  const freshCount = fresh.length + pendingCreates.length;
+
+  let requeue: number | undefined;
+  // Scale up / roll out: create fresh Pods, bounded by the batch size and (during a rollout) a 25% surge.
+  const surge = stale.length > 0 ? Math.max(1, Math.floor(desired / 4)) : 0;
+  const toCreate = Math.max(0, Math.min(desired - freshCount, desired + surge - liveCount));
+  if (toCreate > 0) {
+    const batch = Math.min(toCreate, ctx.options.createBatchSize);
+    const failed = await createWorkers(ctx, group, cluster, batch, key, conditions);
+    if (batch < toCreate && !failed) requeue = 0;
+    if (failed) requeue = 30_000;
+  }
+
+  // Scale down: stale Pods once replaced, then surplus Pending Pods, then running workers (gracefully).
+  const removals = computeRemovals(fresh, stale, desired, pendingCreates.length);
+  if (removals.pending.length + removals.running.length + removals.chooseCount > 0) {
+    const r = await scaleDown(ctx, group, cluster, removals, key, conditions, rc);
+    if (r !== undefined) requeue = requeue === undefined ? r : Math.min(requeue, r);
+  }
+
+  const readyCount = live.filter(isReady).length;
+  conditions.push(
+    readyCount >= desired && stale.length === 0
+      ? { type: 'Ready', status: 'True', reason: 'WorkersReady', message: `${readyCount}/${desired} workers Ready` }
+      : { type: 'Ready', status: 'False', reason: stale.length > 0 ? 'RollingOut' : 'WorkersNotReady', message: `${readyCount}/${desired} workers Ready${stale.length > 0 ? `, ${stale.length} on an old template being replaced` : ''}` },
+  );
+  await writeStatus(ctx, group, {
+    observedGeneration: generation,
+    replicas: liveCount,
+    readyReplicas: readyCount,
+    selector: workerSelector(req.name),
+    conditions: setConditions(group.status?.conditions, conditions, generation, now),
+  });
+  return requeue !== undefined ? { requeueAfter: requeue } : undefined;
+}
+
+interface Removals {
+  /** Pods to remove without asking the scheduler (not running a worker yet). */
+  readonly pending: Pod[];
+  /** Running workers to retire through the scheduler, or their count when the scheduler chooses. */
+  readonly running: Pod[];
+  /** How many running workers must go when the scheduler may choose among `choosable`. */
+  readonly chooseCount: number;
+  readonly choosable: Pod[];
+}
+
+/**
+ * Which Pods must go. Stale (old-template) Pods that are not running go at once; running stale ones go as fresh ones
+ * start running, so at least `desired` workers keep running during a rollout. Surplus fresh Pods go Pending ones
+ * first (newest first); the rest are chosen by the scheduler among running fresh workers.
+ */
+export function computeRemovals(fresh: Pod[], stale: Pod[], desired: number, inFlight: number): Removals {
+  const staleRunning = stale.filter(isRunning).sort(newestFirst);
+  const freshRunning = fresh.filter(isRunning);
+  const retireStale = staleRunning.slice(0, Math.max(0, Math.min(staleRunning.length, freshRunning.length + staleRunning.length - desired)));
+  const keptStale = staleRunning.length - retireStale.length;
+  const surplus = Math.max(0, fresh.length + inFlight + keptStale - desired);
+  const freshPending = fresh.filter((p) => !isRunning(p)).sort(newestFirst);
+  const pendingToRemove = freshPending.slice(0, surplus);
+  return {
+    pending: [...stale.filter((p) => !isRunning(p)), ...pendingToRemove],
+    running: retireStale,
+    chooseCount: Math.min(freshRunning.length, surplus - pendingToRemove.length),
+    choosable: freshRunning,
+  };
+}
+
+async function createWorkers(ctx: DaskContext, group: DaskWorkerGroup, cluster: DaskCluster, n: number, key: string, conditions: ConditionInput[]): Promise<boolean> {
+  const ns = group.metadata.namespace as string;
+  const names = Array.from({ length: n }, () => newWorkerName(group.metadata.name as string));
+  let failure: Error | undefined;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < names.length && !failure) {
+      const name = names[next++];
+      const pod = workerPod(group, cluster, name, ctx.options);
+      ctx.expectations.expectCreate(key, name);
+      try {
+        await ctx.api.create('pods', ns, pod);
+      } catch (e) {
+        ctx.expectations.pendingCreates(key, (x) => x === name); // drop the expectation
+        const code = (e as { statusCode?: number }).statusCode;
+        if (code === 422 || code === 400 || code === 403) failure = e as Error;
+        else throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ctx.options.createParallelism, n) }, worker));
+  if (failure) {
+    const message = `the API server rejected worker Pod creation: ${failure.message}. Fix spec.worker.spec of DaskWorkerGroup ${group.metadata.name}.`;
+    ctx.events.event(group, 'Warning', 'CreateFailed', message);
+    conditions.push({ type: 'PodsCreated', status: 'False', reason: 'CreateFailed', message });
+    return true;
+  }
+  conditions.push({ type: 'PodsCreated', status: 'True', reason: 'Created', message: `created ${n} worker Pod(s)` });
+  return false;
+}
+
+async function deletePods(ctx: DaskContext, key: string, pods: Pod[]): Promise<void> {
+  for (const p of pods) {
+    ctx.expectations.expectDelete(key, p.metadata.name as string);
+    await ctx.api.delete({ plural: 'pods', namespace: p.metadata.namespace as string, name: p.metadata.name as string }, { uid: p.metadata.uid });
+  }
+}
+
+/** Removes Pending Pods, then retires running workers gracefully; returns a requeue delay when work remains. */
+async function scaleDown(ctx: DaskContext, group: DaskWorkerGroup, cluster: DaskCluster, r: Removals, key: string, conditions: ConditionInput[], rc: ReconcileContext): Promise<number | undefined> {
+  const groupName = group.metadata.name as string;
+  if (r.pending.length > 0) {
+    await deletePods(ctx, key, r.pending);
+    rc.logger.info('removed worker Pods that were not running yet', { pods: r.pending.map((p) => p.metadata.name) });
+  }
+  const named = r.running;
+  const count = r.chooseCount;
+  if (named.length === 0 && count === 0) {
+    conditions.push({ type: 'ScaledDownGracefully', status: 'True', reason: 'PendingRemoved', message: `removed ${r.pending.length} Pending worker Pod(s)` });
+    return undefined;
+  }
+  const client = ctx.schedulerClient(cluster);
+  let failure: string | undefined;
+  if (client) {
+    try {
+      const byWorkerName = new Map(r.choosable.concat(named).map((p) => [daskWorkerName(p), p]));
+      const byIp = new Map(r.choosable.concat(named).filter((p) => p.status?.podIP).map((p) => [p.status?.podIP as string, p]));
+      let names: string[] = named.map(daskWorkerName);
+      if (count > 0) {
+        const candidates = new Set(r.choosable.map(daskWorkerName));
+        const suggested = (await client.workersToClose(count + named.length)).filter((n) => candidates.has(n) && !names.includes(n));
+        names = names.concat(suggested.slice(0, count));
+        if (names.length < named.length + count) {
+          // The scheduler does not know enough of our Pods as workers (e.g. still starting): those go newest first.
+          const rest = r.choosable.filter((p) => !names.includes(daskWorkerName(p))).sort(newestFirst).slice(0, named.length + count - names.length);
+          names = names.concat(rest.map(daskWorkerName));
+        }
+      }
+      const result = await client.retireWorkers({ names });
+      const retiredPods: Pod[] = [];
+      for (const w of result.retired) {
+        const pod = byWorkerName.get(w.name) ?? byIp.get(w.host);
+        if (pod) retiredPods.push(pod);
+      }
+      // Workers the scheduler never knew (never connected) hold no data: removing them loses nothing.
+      const known = new Set((await client.workers().catch(() => [])).map((w) => w.name));
+      const unknown = names.filter((n) => result.notRetired.includes(n) && !known.has(n)).map((n) => byWorkerName.get(n)).filter((p): p is Pod => p !== undefined);
+      await deletePods(ctx, key, [...retiredPods, ...unknown]);
+      const refused = result.notRetired.filter((n) => known.has(n));
+      if (refused.length > 0) {
+        failure = `the scheduler did not retire ${refused.join(', ')} (their data could not be moved)`;
+      } else {
+        const message = `retired ${retiredPods.length} worker(s) through the scheduler (${client.transport}) and deleted their Pods: ${retiredPods.map((p) => p.metadata.name).join(', ')}`;
+        ctx.events.event(group, 'Normal', 'WorkersRetired', message);
+        conditions.push({ type: 'ScaledDownGracefully', status: 'True', reason: 'Retired', message });
+        return undefined;
+      }
+    } catch (e) {
+      failure = `could not retire workers through the scheduler: ${(e as Error).message}`;
+    }
+  } else {
+    failure = 'the scheduler of this cluster cannot be reached from the operator';
+  }
+  if (ctx.options.scaleDownFallback === 'wait') {
+    const message = `${failure}; keeping the workers (--scale-down-fallback=wait) and retrying`;
+    ctx.events.event(group, 'Warning', 'RetireFailed', message);
+    conditions.push({ type: 'ScaledDownGracefully', status: 'False', reason: 'RetireFailed', message });
+    return 15_000;
+  }
+  const victims = [...named, ...r.choosable.filter((p) => !named.includes(p)).sort(newestFirst).slice(0, count)];
+  await deletePods(ctx, key, victims);
+  const message = `${failure}; deleted ${victims.length} worker Pod(s) newest first without retiring them (data on them is lost): ${victims.map((p) => p.metadata.name).join(', ')}`;
+  ctx.events.event(group, 'Warning', 'WorkersDeletedWithoutRetirement', message);
+  conditions.push({ type: 'ScaledDownGracefully', status: 'False', reason: 'DeletedWithoutRetirement', message });
+  rc.logger.warn('scaled down without graceful retirement', { group: groupName, pods: victims.map((p) => p.metadata.name) });
+  return undefined;
+}
+
+async function writeStatus(ctx: DaskContext, group: DaskWorkerGroup, status: Record<string, unknown>): Promise<void> {
+  const current = group.status ?? {};
+  if (jsonEqual({ ...current, ...status }, current)) return;
+  await ctx.api.patchStatus(groupRef(group), status);
+}
