@@ -6,7 +6,7 @@ import { loadYaml } from '../support/yaml';
 
 type Json = Record<string, any>;
 const synth = (chart: Chart): Json[] => Testing.synth(chart) as Json[];
-const chart = (namespace?: string): Chart => new Chart(Testing.app(), 'test', namespace ? { namespace } : {});
+const chart = (namespace?: string): Chart => new Chart(new App(), 'test', namespace ? { namespace } : {});
 /** Synthesizing the chart's app must fail; returns the message. */
 function synthError(c: Chart): string {
   try {
@@ -194,16 +194,22 @@ describe('synth-time validation names the construct and the fix', () => {
 
 describe('the main job', () => {
   test('synthesizes the operator install and the example cluster deterministically', () => {
-    const a = buildApp('/tmp/unused-a').synthYaml();
-    const b = buildApp('/tmp/unused-b').synthYaml();
+    const a = buildApp('unused-a').synthYaml();
+    const b = buildApp('unused-b').synthYaml();
     expect(a).toBe(b);
     expect(a).toContain('kind: DaskCluster');
     expect(a).toContain('kind: CustomResourceDefinition');
   });
   test('files are named for kubectl apply order', () => {
-    const app: App = buildApp(Testing.app().outdir);
-    app.synth();
     const fs = require('node:fs') as typeof import('node:fs');
-    expect(fs.readdirSync(app.outdir).sort()).toEqual(['0000-dask-operator.k8s.yaml', '0001-my-cluster.k8s.yaml']);
+    const os = require('node:os') as typeof import('node:os');
+    const dir = fs.mkdtempSync(`${os.tmpdir()}/cdk8s-dask-synth-`);
+    try {
+      const app: App = buildApp(dir);
+      app.synth();
+      expect(fs.readdirSync(app.outdir).sort()).toEqual(['0000-dask-operator.k8s.yaml', '0001-my-cluster.k8s.yaml']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

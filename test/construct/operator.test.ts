@@ -1,9 +1,9 @@
-import { Chart, Testing } from 'cdk8s';
+import { App, Chart, Testing } from 'cdk8s';
 import { DaskOperator, LEADER_ELECTION_RULES, OPERATOR_RULES } from '../../lib';
 
 type Json = Record<string, any>;
 const synth = (props: ConstructorParameters<typeof DaskOperator>[2] = {}, namespace?: string): Json[] => {
-  const chart = new Chart(Testing.app(), 'install', namespace ? { namespace } : {});
+  const chart = new Chart(new App(), 'install', namespace ? { namespace } : {});
   new DaskOperator(chart, 'operator', props);
   return Testing.synth(chart) as Json[];
 };
