@@ -3,23 +3,42 @@
 # visible progress, then runs every Jest project inside a private network namespace so that no test
 # can reach anything but loopback (kwok hands out fake 10.x pod/service IPs that must never be dialled).
 #
-#   npm test                 all projects: unit, dask (real scheduler/workers), integration (real control plane)
-#   npm test -- --selectProjects unit     any extra arguments go to Jest
+#   npm test                                  all projects: unit, dask (real scheduler/workers), integration (real control plane)
+#   npm test -- --selectProjects unit         extra arguments go to Jest
+#
+# First use installs node_modules (with Node 24), builds the control plane (Go, cached under ~/.cache/cdk8s-dask)
+# and creates .venv with dask/distributed; later runs reuse all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/lib/node.sh   # ensures node_modules and puts the pinned Node 24 first on PATH
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "type-check (tsc --noEmit)"
+step "compile (tsc: build/ for the operator process the integration tests start) and type-check the tests"
+tsc -p tsconfig.json
 tsc --noEmit -p tsconfig.test.json
 
+step "generated files are up to date (imports/ from crds/; crds/ and types are checked by the unit tests)"
+bash scripts/gen-imports.sh --check
+
 step "control plane binaries (built once, cached under ${CDK8S_DASK_CACHE:-$HOME/.cache/cdk8s-dask})"
-bash hack/cluster/build.sh
+bash hack/cluster/build.sh >/dev/null
 
 step "Python venv with dask/distributed (.venv)"
 bash hack/dask/venv.sh
 
 step "jest, inside a private network namespace (loopback only)"
 export NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-vm-modules"
-exec bash hack/netns.sh jest "$@"
+results="$(mktemp -t cdk8s-dask-jest-XXXXXX.json)"
+trap 'rm -f "$results"' EXIT
+set +e
+bash hack/netns.sh jest --json --outputFile="$results" "$@"
+rc=$?
+set -e
+# One plain summary line (jest's own summary is per project and harder to read in CI logs).
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`\njest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + (r.numTodoTests || 0)} skipped`);
+  if (r.numTotalTests === 0) console.log("jest: no test ran");
+' "$results" 2>/dev/null || echo "jest: 0 passed, 1 failed (jest did not write its results)"
+exit $rc
