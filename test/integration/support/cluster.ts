@@ -66,6 +66,9 @@ const SERVICE_CIDR = '10.96.0.0/16';
 const POD_CIDR = '10.244.0.0/16';
 const STAGES_FILE = path.join(REPO_ROOT, 'hack', 'cluster', 'kwok', 'stages.yaml');
 
+/** Thrown from a probe to stop polling at once (e.g. the process being waited for has exited). */
+export class FatalProbeError extends Error {}
+
 /** Poll `probe` until it returns a value other than undefined, or throw after `timeoutMs` with the last error/value. */
 export async function pollUntil<T>(
   describe: string,
@@ -81,6 +84,7 @@ export async function pollUntil<T>(
       if (value !== undefined) return value;
       last = 'not ready';
     } catch (err) {
+      if (err instanceof FatalProbeError) throw new Error(`while waiting for ${describe}: ${err.message}`);
       last = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() >= deadline) {
@@ -378,7 +382,7 @@ export async function startCluster(options: StartOptions = {}): Promise<ClusterS
     return p;
   };
   const alive = (p: ClusterProcess): void => {
-    if (!isOurProcess(p)) throw new Error(`${p.name} exited; see ${p.log}`);
+    if (!isOurProcess(p)) throw new FatalProbeError(`${p.name} exited (the tail of its log follows)`);
   };
   const step = async <T>(what: string, timeoutMs: number, p: ClusterProcess | undefined, probe: () => Promise<T | undefined>): Promise<T> => {
     const s = Date.now();
