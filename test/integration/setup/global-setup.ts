@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isTier, REPO_ROOT, startCluster, TIERS } from '../support/cluster';
+import { isTier, killClusterSync, REPO_ROOT, startCluster, TIERS } from '../support/cluster';
 import { STATE_ENV } from '../support/env';
 
 export default async function globalSetup(): Promise<void> {
@@ -24,6 +24,8 @@ export default async function globalSetup(): Promise<void> {
     : [];
   process.stderr.write(`\n[integration] starting local control plane (tier ${tier})\n`);
   const state = await startCluster({ tier, crdFiles });
+  // Safety net if Jest exits without running the global teardown (e.g. interrupted): never leave processes behind.
+  process.once('exit', () => killClusterSync(state));
   process.env.KUBECONFIG = state.kubeconfig;
   process.env[STATE_ENV] = path.join(state.dir, 'state.json');
   process.env.CDK8S_DASK_TIER = tier;

@@ -341,6 +341,22 @@ export async function stopCluster(state: ClusterState, log: (l: string) => void 
   log(`removed ${state.dir}`);
 }
 
+/**
+ * Last-resort synchronous cleanup for `process.on('exit')`: SIGKILLs whichever of the state's processes are
+ * still ours and removes the temp dir. A no-op after a normal stopCluster.
+ */
+export function killClusterSync(state: ClusterState): void {
+  for (const p of [...state.processes].reverse()) {
+    if (!isOurProcess(p)) continue;
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  rmTree(state.dir);
+}
+
 function rmTree(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }
