@@ -1,0 +1,258 @@
+import { reconcileCluster } from '../../../operator/dask/cluster-reconciler';
+import { computeRemovals, reconcileWorkerGroup } from '../../../operator/dask/worker-group-reconciler';
+import { nextReplicas } from '../../../operator/dask/autoscaler-reconciler';
+import type { SchedulerClient } from '../../../operator/scheduler';
+import type { DaskCluster, DaskWorkerGroup, Pod } from '../../../lib/schema/generated/types';
+import { dropNulls } from '../../../lib/validation/crd-schema';
+import { loadYaml } from '../../support/yaml';
+import { FakeWorld, rc } from './fake';
+
+const NS = 'ns';
+const req = (name: string) => ({ namespace: NS, name });
+
+function world(replicas = 3): { w: FakeWorld; cluster: DaskCluster } {
+  const w = new FakeWorld();
+  const cluster = dropNulls(loadYaml('test/fixtures/seed/my-cluster.yaml')[0]) as unknown as DaskCluster;
+  cluster.metadata = { name: 'my-cluster', namespace: NS, uid: 'cluster-uid', generation: 1 };
+  cluster.spec.worker.replicas = replicas;
+  w.stores.daskclusters.put(cluster as never);
+  return { w, cluster };
+}
+const group = (w: FakeWorld): DaskWorkerGroup => w.stores.daskworkergroups.get(NS, 'my-cluster-default') as unknown as DaskWorkerGroup;
+const workers = (w: FakeWorld): Pod[] => (w.stores.pods.list(NS) as unknown as Pod[]).filter((p) => p.metadata.labels?.['dask.org/component'] === 'worker');
+
+async function converge(w: FakeWorld, rounds = 3): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
+    w.runAllPods();
+  }
+}
+
+describe('DaskCluster reconciler', () => {
+  test('writes phase Created first, then creates the Service, scheduler Pod and default group', async () => {
+    const { w } = world();
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    expect(w.writes[0]).toEqual({ op: 'status', plural: 'daskclusters', name: 'my-cluster', body: { phase: 'Created', observedGeneration: 1 } });
+    expect(w.writes.slice(1, 4).map((x) => `${x.op} ${x.plural} ${x.name}`)).toEqual([
+      'create services my-cluster-scheduler', 'create pods my-cluster-scheduler', 'create daskworkergroups my-cluster-default',
+    ]);
+  });
+
+  test('reaches Running/Ready with replicas and selector; a second pass writes nothing', async () => {
+    const { w, cluster } = world();
+    await converge(w);
+    const status = (w.stores.daskclusters.get(NS, 'my-cluster') as unknown as DaskCluster).status;
+    expect(status).toMatchObject({ phase: 'Running', replicas: 3, readyReplicas: 3, selector: 'dask.org/workergroup-name=my-cluster-default,dask.org/component=worker' });
+    expect(status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    const before = w.writes.length;
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
+    expect(w.writes.slice(before)).toEqual([]);
+    void cluster;
+  });
+
+  test('invalid name: phase Error, Warning Event, nothing created', async () => {
+    const w = new FakeWorld();
+    const c = dropNulls(loadYaml('test/fixtures/seed/my-cluster.yaml')[0]) as unknown as DaskCluster;
+    c.metadata = { name: 'my.cluster', namespace: NS, uid: 'u', generation: 1 };
+    w.stores.daskclusters.put(c as never);
+    await reconcileCluster(w.context(), req('my.cluster'), rc);
+    expect(w.writes.filter((x) => x.op === 'create')).toEqual([]);
+    expect((w.stores.daskclusters.get(NS, 'my.cluster') as unknown as DaskCluster).status?.phase).toBe('Error');
+    expect(w.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'InvalidName' })]);
+  });
+
+  test('a deleted or finished scheduler Pod is replaced', async () => {
+    const { w } = world(1);
+    await converge(w);
+    const sched = w.stores.pods.get(NS, 'my-cluster-scheduler') as unknown as Pod;
+    sched.status = { phase: 'Failed' };
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    expect(w.stores.pods.get(NS, 'my-cluster-scheduler')).toBeUndefined();
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    expect(w.stores.pods.get(NS, 'my-cluster-scheduler')).toBeDefined();
+  });
+
+  test('a Service with the scheduler\'s name that the cluster does not control is left alone (condition NameTaken)', async () => {
+    const { w } = world(1);
+    w.stores.services.put({ metadata: { name: 'my-cluster-scheduler', namespace: NS, uid: 'foreign' }, spec: {} } as never);
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    expect(w.writes.filter((x) => x.plural === 'services')).toEqual([]);
+    const conds = (w.stores.daskclusters.get(NS, 'my-cluster') as unknown as DaskCluster).status?.conditions ?? [];
+    expect(conds.find((c) => c.type === 'ComponentsHealthy')).toMatchObject({ status: 'False', reason: 'NameTaken' });
+  });
+
+  test('kubectl scale daskcluster propagates to the default group; scaling the group directly sticks', async () => {
+    const { w, cluster } = world(3);
+    await converge(w);
+    group(w).spec!.worker.replicas = 5;
+    await converge(w);
+    expect(group(w).spec?.worker.replicas).toBe(5);
+    expect(workers(w)).toHaveLength(5);
+    cluster.spec.worker.replicas = 2;
+    await converge(w);
+    expect(group(w).spec?.worker.replicas).toBe(2);
+  });
+});
+
+describe('DaskWorkerGroup reconciler', () => {
+  test('scale-up creates exactly the missing Pods even when the cache lags (expectations)', async () => {
+    const { w } = world(5);
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    w.applyCreates = false;
+    await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
+    await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
+    expect(w.writesOf('create', 'pods').filter((x) => x.name.includes('-worker-'))).toHaveLength(5);
+  });
+
+  test('worker Pods: names, owner, env', async () => {
+    const { w } = world(2);
+    await converge(w);
+    for (const p of workers(w)) {
+      expect(p.metadata.name).toMatch(/^my-cluster-default-worker-[0-9a-f]{10}$/);
+      expect(p.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'DaskWorkerGroup', name: 'my-cluster-default', controller: true });
+      expect(p.spec.containers[0].env).toContainEqual({ name: 'DASK_WORKER_NAME', value: p.metadata.name });
+    }
+  });
+
+  test('finished worker Pods are replaced', async () => {
+    const { w } = world(2);
+    await converge(w);
+    const victim = workers(w)[0];
+    victim.status = { phase: 'Failed' };
+    await converge(w);
+    expect(workers(w).map((p) => p.metadata.name)).not.toContain(victim.metadata.name);
+    expect(workers(w)).toHaveLength(2);
+  });
+
+  test('scale-down removes Pending Pods first, newest first', async () => {
+    const { w } = world(3);
+    await converge(w);
+    group(w).spec!.worker.replicas = 5;
+    await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc); // two new Pods, still Pending
+    const pending = workers(w).filter((p) => !p.status).map((p) => p.metadata.name);
+    expect(pending).toHaveLength(2);
+    group(w).spec!.worker.replicas = 3;
+    await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
+    expect(w.writesOf('delete', 'pods').map((x) => x.name).sort()).toEqual(pending.sort());
+    expect(w.events.filter((e) => e.type === 'Warning')).toEqual([]);
+  });
+
+  test('graceful scale-down: retires through the scheduler and deletes exactly the retired Pods (by name, then by IP)', async () => {
+    const { w } = world(4);
+    await converge(w);
+    const pods = workers(w);
+    const retiredByName = pods[1];
+    const retiredByIp = pods[2];
+    const asked: unknown[] = [];
+    w.scheduler = fakeScheduler({
+      workers: async () => pods.map((p) => ({ name: p.metadata.name as string, address: `tcp://${p.status?.podIP}:1`, host: p.status?.podIP as string })),
+      workersToClose: async () => [retiredByName.metadata.name as string, retiredByIp.metadata.name as string],
+      retireWorkers: async (r) => {
+        asked.push(r);
+        return {
+          retired: [
+            { name: retiredByName.metadata.name as string, address: 'tcp://x:1', host: 'x' },
+            { name: 'renamed-by-user', address: `tcp://${retiredByIp.status?.podIP}:1`, host: retiredByIp.status?.podIP as string },
+          ],
+          notRetired: [],
+          confirmedBy: 'reply',
+        };
+      },
+    });
+    group(w).spec!.worker.replicas = 2;
+    await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
+    expect(asked).toEqual([{ names: [retiredByName.metadata.name, retiredByIp.metadata.name] }]);
+    expect(w.writesOf('delete', 'pods').map((x) => x.name).sort()).toEqual([retiredByName.metadata.name, retiredByIp.metadata.name].sort());
+    expect(w.events).toContainEqual(expect.objectContaining({ type: 'Normal', reason: 'WorkersRetired' }));
+  });
+
+  test('scheduler unreachable: fallback deletes newest first and says so; with "wait" it keeps the Pods', async () => {
+    const { w } = world(3);
+    await converge(w);
+    const refused = async (): Promise<never> => { throw new Error('connect ECONNREFUSED'); };
+    w.scheduler = fakeScheduler({ workers: refused, workersToClose: refused, retireWorkers: refused });
+    group(w).spec!.worker.replicas = 2;
+    const waitWorld = w.context({ scaleDownFallback: 'wait' });
+    const r = await reconcileWorkerGroup(waitWorld, req('my-cluster-default'), rc);
+    expect(w.writesOf('delete', 'pods')).toEqual([]);
+    expect(r).toEqual({ requeueAfter: 15_000 });
+    expect(w.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'RetireFailed' }));
+    const newest = [...workers(w)].sort((a, b) => (a.metadata.creationTimestamp! < b.metadata.creationTimestamp! ? 1 : -1))[0];
+    await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
+    expect(w.writesOf('delete', 'pods').map((x) => x.name)).toEqual([newest.metadata.name]);
+    expect(w.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'WorkersDeletedWithoutRetirement' }));
+  });
+
+  test('missing cluster: condition ClusterFound=False and a Warning Event, nothing created', async () => {
+    const w = new FakeWorld();
+    w.stores.daskworkergroups.put({ apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskWorkerGroup', metadata: { name: 'orphan', namespace: NS, uid: 'g', generation: 1 }, spec: { cluster: 'nope', worker: { replicas: 2, spec: { containers: [{ name: 'w', image: 'x' }] } } } } as never);
+    await reconcileWorkerGroup(w.context(), req('orphan'), rc);
+    expect(w.writes.filter((x) => x.op === 'create')).toEqual([]);
+    expect(w.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'ClusterNotFound' })]);
+    const g = w.stores.daskworkergroups.get(NS, 'orphan') as unknown as DaskWorkerGroup;
+    expect(g.status?.conditions?.find((c) => c.type === 'ClusterFound')).toMatchObject({ status: 'False', reason: 'ClusterNotFound' });
+  });
+
+  test('a Pod spec the API server rejects: condition and Warning Event with its message, no crash', async () => {
+    const { w } = world(2);
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    w.rejectPodCreate = 'spec.containers[0].env[0].name: Invalid value: "1BAD"';
+    const r = await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
+    expect(r).toEqual({ requeueAfter: 30_000 });
+    expect(w.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'CreateFailed', message: expect.stringContaining('Invalid value: "1BAD"') }));
+    expect(group(w).status?.conditions?.find((c) => c.type === 'PodsCreated')).toMatchObject({ status: 'False', reason: 'CreateFailed' });
+  });
+
+  test('template change rolls out: fresh Pods first (25% surge), stale ones retired as fresh ones run', async () => {
+    const { w } = world(4);
+    await converge(w);
+    const old = workers(w).map((p) => p.metadata.name);
+    group(w).spec!.worker.spec.containers[0].image = 'ghcr.io/dask/dask:2026.8.0';
+    await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
+    expect(workers(w)).toHaveLength(5); // one extra (25% of 4)
+    for (let i = 0; i < 12; i++) {
+      w.runAllPods();
+      await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
+    }
+    const now = workers(w);
+    expect(now).toHaveLength(4);
+    expect(now.every((p) => p.spec.containers[0].image === 'ghcr.io/dask/dask:2026.8.0')).toBe(true);
+    expect(now.some((p) => old.includes(p.metadata.name))).toBe(false);
+  });
+});
+
+describe('pure helpers', () => {
+  test('autoscaler target: clamp, then at most 25% down per step', () => {
+    expect(nextReplicas(10, 50, 1, 20)).toBe(20);
+    expect(nextReplicas(10, 0, 1, 20)).toBe(8);
+    expect(nextReplicas(2, 0, 0, 20)).toBe(1);
+    expect(nextReplicas(0, 3, 1, 20)).toBe(3);
+    expect(nextReplicas(5, 5, 6, 20)).toBe(6);
+  });
+  test('computeRemovals keeps at least `desired` running during a rollout', () => {
+    const pod = (name: string, running: boolean): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, creationTimestamp: name }, spec: { containers: [] }, ...(running ? { status: { phase: 'Running' as const } } : {}) });
+    const r = computeRemovals([pod('f1', true), pod('f2', false)], [pod('s1', true), pod('s2', true), pod('s3', false)], 3, 0);
+    expect(r.pending.map((p) => p.metadata.name)).toEqual(['s3']);
+    expect(r.running).toEqual([]); // f1, s1, s2 run: exactly desired, so no running stale Pod goes yet
+    expect(r.chooseCount).toBe(0);
+    const later = computeRemovals([pod('f1', true), pod('f2', true)], [pod('s1', true), pod('s2', true)], 3, 0);
+    expect(later.running.map((p) => p.metadata.name)).toEqual(['s2']); // 4 running: the newest stale one goes
+  });
+});
+
+function fakeScheduler(overrides: Partial<SchedulerClient>): SchedulerClient {
+  return {
+    transport: 'tcp',
+    lastError: undefined,
+    health: async () => true,
+    workers: async () => [],
+    workersToClose: async () => [],
+    retireWorkers: async () => ({ retired: [], notRetired: [], confirmedBy: 'reply' }),
+    adaptiveTarget: async () => 0,
+    idleSince: async () => null,
+    close: async () => undefined,
+    ...overrides,
+  } as SchedulerClient;
+}
