@@ -1,0 +1,133 @@
+/**
+ * The CRDs and the DaskOperator install on the real API server: upstream-valid objects are accepted with kubectl's
+ * strict field validation, bad input is rejected at apply time with our messages, and the operator runs with exactly
+ * the RBAC the DaskOperator construct grants (it is started with the ServiceAccount's own token).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Chart } from 'cdk8s';
+import { stringify } from 'yaml';
+import { DaskCluster, DaskOperator } from '../../lib';
+import { dropNulls } from '../../lib/validation/crd-schema';
+import { loadYaml } from '../support/yaml';
+import { eventually, kubectl, kubectlJson, testCluster, withNamespace } from './support';
+import { ensureOperatorBuilt, OperatorProcess } from './support/operator';
+
+jest.setTimeout(180_000);
+const ns = withNamespace('install');
+const yamlOf = (docs: object[]): string => docs.map((d) => stringify(d)).join('---\n');
+
+describe('CRDs on the API server', () => {
+  test('the seed\'s YAML and upstream-valid objects (int-or-string both ways) pass strict server-side validation', async () => {
+    const docs = [...loadYaml('test/fixtures/seed/my-cluster.yaml'), ...loadYaml('test/fixtures/seed/autoscaler.yaml'), ...loadYaml('test/fixtures/compat/int-or-string.yaml')];
+    const r = await kubectl(['apply', '--dry-run=server', '--validate=strict', '-n', ns.name, '-f', '-'], { input: yamlOf(docs), allowFailure: true });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout.trim().split('\n')).toHaveLength(docs.length);
+  });
+
+  test('what the API server stores: defaults applied, nulls dropped, new pod fields kept', async () => {
+    const seed = loadYaml('test/fixtures/seed/my-cluster.yaml')[0] as Record<string, any>;
+    seed.metadata.name = 'stored';
+    delete seed.spec.worker.replicas;
+    seed.spec.worker.spec.hostUsers = false; // newer than upstream's 1.21 schema, which pruned it
+    seed.spec.worker.spec.containers[0].ports = [{ containerPort: 9000, name: 'nanny' }];
+    await kubectl(['apply', '-n', ns.name, '-f', '-'], { input: stringify(seed) });
+    const stored = await kubectlJson<Record<string, any>>(['get', 'daskcluster', 'stored', '-n', ns.name, '-o', 'json']);
+    expect(stored.spec.worker.replicas).toBe(1);
+    expect(stored.spec.idleTimeout).toBe(0);
+    expect(stored.spec.worker.spec.hostUsers).toBe(false);
+    expect(stored.spec.worker.spec.containers[0].ports[0].protocol).toBe('TCP');
+    expect(stored.spec.worker.spec.containers[0].resources).toBeUndefined();
+    await kubectl(['delete', 'daskcluster', 'stored', '-n', ns.name, '--wait=false']);
+  });
+
+  test.each([
+    ['a cluster name that is a DNS subdomain but not an RFC 1123 label', (o: any) => { o.metadata.name = 'my.cluster'; }, /DaskCluster name must be an RFC 1123 label/],
+    ['a cluster name over 53 characters', (o: any) => { o.metadata.name = 'a'.repeat(54); }, /DaskCluster name must be at most 53 characters/],
+    ['negative replicas', (o: any) => { o.spec.worker.replicas = -1; }, /spec.worker.replicas: Invalid value: -1: spec.worker.replicas in body should be greater than or equal to 0/],
+    ['a typo in a pod field', (o: any) => { o.spec.worker.spec.containers[0].imagePullPolcy = 'Always'; }, /unknown field "spec.worker.spec.containers\[0\].imagePullPolcy"/],
+    ['a malformed quantity', (o: any) => { o.spec.worker.spec.containers[0].resources = { limits: { memory: '16 GB' } }; }, /spec.worker.spec.containers\[0\].resources.limits.memory in body should match/],
+  ])('rejects %s at apply time', async (_what, mutate, message) => {
+    const o = dropNulls(loadYaml('test/fixtures/seed/my-cluster.yaml')[0]) as any;
+    mutate(o);
+    const r = await kubectl(['apply', '--dry-run=server', '-n', ns.name, '-f', '-'], { input: stringify(o), allowFailure: true });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+
+  test('rejects an autoscaler with minimum > maximum (CEL rule)', async () => {
+    const o = loadYaml('test/fixtures/seed/autoscaler.yaml')[0] as any;
+    o.spec.minimum = 10;
+    o.spec.maximum = 2;
+    const r = await kubectl(['apply', '--dry-run=server', '-n', ns.name, '-f', '-'], { input: stringify(o), allowFailure: true });
+    expect(r.stderr).toMatch(/minimum must be less than or equal to maximum/);
+  });
+
+  test('printer columns and short names work with kubectl', async () => {
+    const r = await kubectl(['get', 'dsk,daskworkers,djb,daskautoscalers', '-n', ns.name]);
+    expect(r.code).toBe(0);
+    const explain = await kubectl(['explain', 'daskcluster.spec.worker.replicas']);
+    expect(explain.stdout).toMatch(/Number of worker Pods/);
+  });
+});
+
+describe('DaskOperator install (RBAC is enough, and no more)', () => {
+  const operatorNs = 'dask-operator';
+  let op: OperatorProcess | undefined;
+  let dir: string;
+
+  beforeAll(async () => {
+    const app = new App();
+    new DaskOperator(new Chart(app, 'op'), 'operator', { installCrds: false });
+    await kubectl(['apply', '-f', '-'], { input: app.synthYaml() });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dask-operator-sa-'));
+  });
+
+  afterAll(async () => {
+    await op?.dispose(Boolean((expect.getState() as { numFailingTests?: number }).numFailingTests));
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await kubectl(['delete', 'namespace', operatorNs, '--wait=false'], { allowFailure: true });
+  });
+
+  test('the operator running as the dask-operator ServiceAccount reconciles a cluster', async () => {
+    const token = (await kubectl(['create', 'token', 'dask-operator', '-n', operatorNs, '--duration=1h'])).stdout.trim();
+    const admin = fs.readFileSync(testCluster().kubeconfig, 'utf8');
+    const server = /server:\s*(\S+)/.exec(admin)?.[1];
+    const ca = /certificate-authority-data:\s*(\S+)/.exec(admin)?.[1];
+    expect(server && ca).toBeTruthy();
+    const kubeconfig = path.join(dir, 'sa.kubeconfig');
+    fs.writeFileSync(kubeconfig, stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'sa',
+      clusters: [{ name: 'c', cluster: { server, 'certificate-authority-data': ca } }],
+      users: [{ name: 'sa', user: { token } }],
+      contexts: [{ name: 'sa', context: { cluster: 'c', user: 'sa', namespace: operatorNs } }],
+    }));
+    await ensureOperatorBuilt();
+    op = new OperatorProcess({ namespaces: [ns.name], args: [`--kubeconfig=${kubeconfig}`, '--leader-elect', `--leader-election-namespace=${operatorNs}`, '--leader-election-id=install-test'] });
+    op.start();
+
+    const app = new App();
+    new DaskCluster(new Chart(app, 'c', { namespace: ns.name }), 'rbac-check', { workers: 2 });
+    await kubectl(['apply', '-f', '-'], { input: app.synthYaml() });
+    const status = await eventually(async () => {
+      const c = await kubectlJson<{ status?: { phase?: string; readyReplicas?: number } }>(['get', 'daskcluster', 'rbac-check', '-n', ns.name, '-o', 'json']);
+      if (c.status?.phase !== 'Running' || c.status.readyReplicas !== 2) throw new Error(`status ${JSON.stringify(c.status)}`);
+      return c.status;
+    }, { timeoutMs: 60_000, describe: 'cluster Running with 2 ready workers, reconciled by the ServiceAccount' });
+    expect(status.phase).toBe('Running');
+    // It could take the Lease and write Events with its own permissions.
+    const lease = await kubectlJson<{ spec?: { holderIdentity?: string } }>(['get', 'lease', 'install-test', '-n', operatorNs, '-o', 'json']);
+    expect(lease.spec?.holderIdentity).toBeTruthy();
+    const events = await kubectlJson<{ items: { reason: string }[] }>(['get', 'events', '-n', ns.name, '--field-selector', 'involvedObject.name=rbac-check', '-o', 'json']);
+    expect(events.items.map((e) => e.reason)).toContain('SchedulerCreated');
+    expect(op.log()).not.toMatch(/forbidden/i);
+  });
+
+  test.each([
+    ['get', 'secrets'], ['create', 'deployments.apps'], ['update', 'pods'], ['delete', 'nodes'], ['create', 'leases.coordination.k8s.io', '-n', 'default'],
+  ])('the ServiceAccount may not %s %s', async (...args: string[]) => {
+    const r = await kubectl(['auth', 'can-i', ...args, '--as=system:serviceaccount:dask-operator:dask-operator'], { allowFailure: true });
+    expect(r.stdout.trim()).toBe('no');
+  });
+});
