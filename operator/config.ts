@@ -5,7 +5,7 @@
 import { isLogLevel, type LogLevel } from './runtime/logger';
 import type { ScaleDownFallback } from './dask/context';
 
-export type SchedulerAccess = 'auto' | 'dns' | 'none';
+export type SchedulerAccess = 'auto' | 'dns' | 'proxy' | 'none';
 
 export interface OperatorConfig {
   readonly kubeconfig?: string;
@@ -47,7 +47,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'leader-election-namespace', help: 'namespace of the Lease; default $POD_NAMESPACE or "default"', default: '' },
   { name: 'leader-election-id', help: 'name of the Lease', default: 'dask-operator-leader' },
   { name: 'plugins', help: 'comma-separated npm packages (or paths) loaded as plugins', default: '' },
-  { name: 'scheduler-access', help: 'how to reach schedulers: dns (in-cluster Service names), none, or auto (dns when running in a pod)', default: 'auto' },
+  { name: 'scheduler-access', help: 'how to reach schedulers: dns (in-cluster Service names), proxy (HTTP through the API server\'s service proxy), none, or auto (dns in a pod, proxy outside)', default: 'auto' },
   { name: 'scheduler-timeout', help: 'milliseconds per scheduler call', default: '10000' },
   { name: 'scale-down-fallback', help: 'when workers cannot be retired through the scheduler: delete (newest first, with a Warning Event) or wait', default: 'delete' },
   { name: 'create-parallelism', help: 'worker Pods created at once per group', default: '10' },
@@ -93,7 +93,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const logLevel = get('log-level');
   if (!isLogLevel(logLevel)) throw new ConfigError(`--log-level: expected debug, info, warn or error, got "${logLevel}"`);
   const access = get('scheduler-access');
-  if (!['auto', 'dns', 'none'].includes(access)) throw new ConfigError(`--scheduler-access: expected auto, dns or none, got "${access}"`);
+  if (!['auto', 'dns', 'proxy', 'none'].includes(access)) throw new ConfigError(`--scheduler-access: expected auto, dns, proxy or none, got "${access}"`);
   const fallback = get('scale-down-fallback');
   if (fallback !== 'delete' && fallback !== 'wait') throw new ConfigError(`--scale-down-fallback: expected delete or wait, got "${fallback}"`);
   const bind = get('metrics-bind-address');

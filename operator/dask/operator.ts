@@ -11,7 +11,8 @@ import { RuntimeMetrics } from '../runtime/metrics';
 import { EventRecorder, kubeEventSink } from '../runtime/events';
 import { kubeLeaseClient } from '../runtime/leader';
 import type { KubeObject, Request } from '../runtime/object';
-import { createSchedulerClient, inClusterSchedulerAddress, parseAddressOverrides, schedulerHttpRoutesEnv, ADDRESS_OVERRIDE_ENV, type SchedulerClient } from '../scheduler';
+import { createSchedulerClient, inClusterSchedulerAddress, parseAddressOverrides, schedulerHttpRoutesEnv, serviceProxyBaseUrl, ADDRESS_OVERRIDE_ENV, type HttpFetcher, type SchedulerClient } from '../scheduler';
+import { apiServerFetcher } from './proxy-fetcher';
 import type { DaskCluster, DaskWorkerGroup, DaskAutoscaler, DaskJob, Pod, Service } from '../../lib/schema/generated/types';
 import { API_VERSION, GROUP, LABEL_CLUSTER, PORT_NAME_COMM, PORT_NAME_DASHBOARD, VERSION } from '../../lib/schema/names';
 import { loadPlugins, type PluginHost, type WatchedKind } from '../plugins';
@@ -56,7 +57,9 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
   const events = new EventRecorder({ sink: kubeEventSink(clients.rest), logger, metrics });
 
   const inPod = Boolean(process.env.KUBERNETES_SERVICE_HOST);
-  const access = config.schedulerAccess === 'auto' ? (inPod ? 'dns' : 'none') : config.schedulerAccess;
+  // In a pod, schedulers are reached by their Service DNS names; outside, through the API server's service proxy.
+  const access = config.schedulerAccess === 'auto' ? (inPod ? 'dns' : 'proxy') : config.schedulerAccess;
+  const proxyFetch: HttpFetcher = apiServerFetcher(kc);
   const overrides = parseAddressOverrides(process.env[ADDRESS_OVERRIDE_ENV]);
   const schedulerClients = new Map<string, { uid: string; client: SchedulerClient }>();
   const schedulerClient = (cluster: DaskCluster): SchedulerClient | undefined => {
@@ -64,6 +67,13 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
     const cached = schedulerClients.get(key);
     if (cached && cached.uid === cluster.metadata.uid) return cached.client;
     let address = overrides.get(key);
+    let fetch: HttpFetcher | undefined;
+    if (!address && access === 'proxy') {
+      const server = kc.getCurrentCluster()?.server;
+      if (!server) return undefined;
+      address = { httpBaseUrl: serviceProxyBaseUrl({ apiServer: server, namespace: cluster.metadata.namespace as string, cluster: cluster.metadata.name as string }) };
+      fetch = proxyFetch;
+    }
     if (!address && access === 'dns') {
       const ports = cluster.spec.scheduler.service.ports ?? [];
       address = inClusterSchedulerAddress({
@@ -75,7 +85,7 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
       });
     }
     if (!address) return undefined;
-    const client = createSchedulerClient({ ...address, timeoutMs: config.schedulerTimeoutMs, retries: 1 });
+    const client = createSchedulerClient({ ...address, timeoutMs: config.schedulerTimeoutMs, retries: 1, ...(fetch ? { fetch } : {}) });
     if (cached) void cached.client.close();
     schedulerClients.set(key, { uid: cluster.metadata.uid as string, client });
     return client;

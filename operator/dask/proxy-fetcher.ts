@@ -1,0 +1,34 @@
+/**
+ * An HTTP transport for the scheduler client that goes through the Kubernetes API server's service proxy
+ * (`/api/v1/namespaces/{ns}/services/{svc}:{port}/proxy/...`) with the kubeconfig's credentials, so an operator
+ * running outside the cluster can still reach schedulers' HTTP API. (Dask's TCP protocol cannot go this way.)
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { HttpFetcher } from '../scheduler';
+
+export function apiServerFetcher(kc: KubeConfig): HttpFetcher {
+  return async (url, init) => {
+    const options: https.RequestOptions = { headers: {} };
+    await kc.applyToHTTPSOptions(options);
+    const target = new URL(url);
+    const mod = target.protocol === 'http:' ? http : https;
+    const headers = { ...(options.headers as http.OutgoingHttpHeaders), ...init.headers };
+    const payload = init.body === undefined ? undefined : Buffer.from(init.body);
+    if (payload) headers['Content-Length'] = payload.length;
+    return await new Promise((resolve, reject) => {
+      const req = mod.request(target, { ...options, method: init.method, headers, signal: init.signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, text: async () => body });
+        });
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  };
+}

@@ -1,0 +1,27 @@
+import { ConfigError, parseConfig, usage } from '../../operator/config';
+
+describe('operator configuration', () => {
+  test('defaults', () => {
+    const c = parseConfig([], {});
+    expect(c).toMatchObject({ namespaces: [], concurrency: 4, logLevel: 'info', clusterDomain: 'cluster.local', metricsBindAddress: { host: '0.0.0.0', port: 8080 }, leaderElect: false, schedulerAccess: 'auto', scaleDownFallback: 'delete', plugins: [] });
+  });
+  test('flags win over env; both spellings of flags', () => {
+    const c = parseConfig(['--namespaces=a,b', '--concurrency', '8', '--leader-elect', '--metrics-bind-address=127.0.0.1:0'], { DASK_OPERATOR_CONCURRENCY: '2', DASK_OPERATOR_LOG_LEVEL: 'debug', POD_NAMESPACE: 'ops' });
+    expect(c).toMatchObject({ namespaces: ['a', 'b'], concurrency: 8, logLevel: 'debug', leaderElect: true, leaderElectionNamespace: 'ops', metricsBindAddress: { host: '127.0.0.1', port: 0 } });
+  });
+  test.each([
+    [['--bogus'], /unknown flag --bogus; see --help/],
+    [['--concurrency=0'], /--concurrency: expected a whole number >= 1, got "0"/],
+    [['--log-level=verbose'], /--log-level: expected debug, info, warn or error, got "verbose"/],
+    [['--scheduler-access=ssh'], /expected auto, dns, proxy or none/],
+    [['--scale-down-fallback=kill'], /expected delete or wait/],
+    [['--metrics-bind-address=8080'], /expected host:port/],
+    [['positional'], /unexpected argument "positional"/],
+  ])('%j is refused with a clear message', (argv, msg) => {
+    expect(() => parseConfig(argv as string[], {})).toThrow(ConfigError);
+    expect(() => parseConfig(argv as string[], {})).toThrow(msg);
+  });
+  test('usage lists every flag with its env var', () => {
+    expect(usage()).toMatch(/--scale-down-fallback=<value>[\s\S]*DASK_OPERATOR_SCALE_DOWN_FALLBACK/);
+  });
+});
