@@ -21,8 +21,11 @@ export interface DaskApi {
   create(plural: Plural, namespace: string, body: object): Promise<boolean>;
   /** JSON merge patch of the main resource. */
   patch(ref: ObjectRef, patch: object): Promise<void>;
-  /** JSON merge patch of the status subresource (Dask kinds). */
-  patchStatus(ref: ObjectRef, status: object): Promise<void>;
+  /**
+   * JSON merge patch of the status subresource (Dask kinds). With `resourceVersion`, the write fails with 409
+   * Conflict if the object changed since (so a stale cache cannot drop a condition another run just wrote).
+   */
+  patchStatus(ref: ObjectRef, status: object, resourceVersion?: string): Promise<void>;
   /** Deletes; with `uid`, only that incarnation (a precondition), so a recreated namesake is never hit. */
   delete(ref: ObjectRef, opts?: { uid?: string; gracePeriodSeconds?: number }): Promise<boolean>;
 }
@@ -56,8 +59,9 @@ export class RestDaskApi implements DaskApi {
     await this.rest.request('PATCH', objectPath(ref), { body: patch, contentType: 'application/merge-patch+json', query: { fieldManager: FIELD_MANAGER } });
   }
 
-  async patchStatus(ref: ObjectRef, status: object): Promise<void> {
-    await this.rest.request('PATCH', `${objectPath(ref)}/status`, { body: { status }, contentType: 'application/merge-patch+json', query: { fieldManager: FIELD_MANAGER } });
+  async patchStatus(ref: ObjectRef, status: object, resourceVersion?: string): Promise<void> {
+    const body = resourceVersion ? { metadata: { resourceVersion }, status } : { status };
+    await this.rest.request('PATCH', `${objectPath(ref)}/status`, { body, contentType: 'application/merge-patch+json', query: { fieldManager: FIELD_MANAGER } });
   }
 
   async delete(ref: ObjectRef, opts: { uid?: string; gracePeriodSeconds?: number } = {}): Promise<boolean> {

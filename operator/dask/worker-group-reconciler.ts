@@ -15,6 +15,7 @@ import type { ReconcileContext, Result } from '../runtime/reconcile';
 import { newWorkerName, workerPod, workerSelector, workerTemplateHash, ANNOTATION_TEMPLATE_HASH } from '../../lib/render';
 import { controllerReference } from '../../lib/render/metadata';
 import type { DaskCluster, DaskWorkerGroup, Pod } from '../../lib/schema/generated/types';
+import { isConflict } from '../runtime/kube';
 import { keyOf } from '../runtime/object';
 import { ConditionInput, jsonEqual, setConditions } from './conditions';
 import type { DaskContext } from './context';
@@ -38,7 +39,7 @@ export async function reconcileWorkerGroup(ctx: DaskContext, req: Request, rc: R
   if (!group.spec?.worker?.spec || !clusterName) {
     const message = 'spec.cluster and spec.worker.spec are required; nothing was created';
     ctx.events.event(group, 'Warning', 'InvalidSpec', message);
-    await writeStatus(ctx, group, { observedGeneration: generation, conditions: setConditions(group.status?.conditions, [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message }], generation, now) });
+    await writeStatus(ctx, group, { observedGeneration: generation }, [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message }], now);
     return;
   }
   if (!cluster || cluster.metadata.deletionTimestamp) {
@@ -46,13 +47,10 @@ export async function reconcileWorkerGroup(ctx: DaskContext, req: Request, rc: R
     if (group.status?.conditions?.find((c) => c.type === 'ClusterFound')?.status !== 'False') {
       ctx.events.event(group, 'Warning', 'ClusterNotFound', message);
     }
-    await writeStatus(ctx, group, {
-      observedGeneration: generation,
-      conditions: setConditions(group.status?.conditions, [
-        { type: 'ClusterFound', status: 'False', reason: 'ClusterNotFound', message },
-        { type: 'Ready', status: 'False', reason: 'ClusterNotFound', message },
-      ], generation, now),
-    });
+    await writeStatus(ctx, group, { observedGeneration: generation }, [
+      { type: 'ClusterFound', status: 'False', reason: 'ClusterNotFound', message },
+      { type: 'Ready', status: 'False', reason: 'ClusterNotFound', message },
+    ], now);
     return;
   }
   conditions.push({ type: 'ClusterFound', status: 'True', reason: 'ClusterFound', message: `attached to DaskCluster ${clusterName}` });
@@ -115,8 +113,7 @@ export async function reconcileWorkerGroup(ctx: DaskContext, req: Request, rc: R
     replicas: liveCount,
     readyReplicas: readyCount,
     selector: workerSelector(req.name),
-    conditions: setConditions(group.status?.conditions, conditions, generation, now),
-  });
+  }, conditions, now);
   return requeue !== undefined ? { requeueAfter: requeue } : undefined;
 }
 
@@ -139,8 +136,8 @@ export function computeRemovals(fresh: Pod[], stale: Pod[], desired: number, inF
   const staleRunning = stale.filter(isRunning).sort(newestFirst);
   const freshRunning = fresh.filter(isRunning);
   const retireStale = staleRunning.slice(0, Math.max(0, Math.min(staleRunning.length, freshRunning.length + staleRunning.length - desired)));
-  const keptStale = staleRunning.length - retireStale.length;
-  const surplus = Math.max(0, fresh.length + inFlight + keptStale - desired);
+  // Stale Pods still running do not make fresh ones surplus: the fresh ones are their replacements.
+  const surplus = Math.max(0, fresh.length + inFlight - desired);
   const freshPending = fresh.filter((p) => !isRunning(p)).sort(newestFirst);
   const pendingToRemove = freshPending.slice(0, surplus);
   return {
@@ -203,37 +200,58 @@ async function scaleDown(ctx: DaskContext, group: DaskWorkerGroup, cluster: Dask
     return undefined;
   }
   const client = ctx.schedulerClient(cluster);
+  const needed = named.length + count;
+  /** Pods already deleted in this run (retired, or never connected to the scheduler). */
+  const removed: Pod[] = [];
+  /** The Pods picked for removal, in order (the fallback deletes these first). */
+  let chosen: Pod[] = [];
   let failure: string | undefined;
   if (client) {
     try {
-      const byWorkerName = new Map(r.choosable.concat(named).map((p) => [daskWorkerName(p), p]));
-      const byIp = new Map(r.choosable.concat(named).filter((p) => p.status?.podIP).map((p) => [p.status?.podIP as string, p]));
+      const candidates = [...named, ...r.choosable.filter((p) => !named.includes(p))];
+      const byWorkerName = new Map(candidates.map((p) => [daskWorkerName(p), p]));
+      const byIp = new Map(candidates.filter((p) => p.status?.podIP).map((p) => [p.status?.podIP as string, p]));
+      // Who the scheduler knows before anything is retired: a requested worker it never knew holds no data.
+      const known = new Set((await client.workers()).map((w) => w.name));
       let names: string[] = named.map(daskWorkerName);
       if (count > 0) {
-        const candidates = new Set(r.choosable.map(daskWorkerName));
-        const suggested = (await client.workersToClose(count + named.length)).filter((n) => candidates.has(n) && !names.includes(n));
-        names = names.concat(suggested.slice(0, count));
-        if (names.length < named.length + count) {
-          // The scheduler does not know enough of our Pods as workers (e.g. still starting): those go newest first.
-          const rest = r.choosable.filter((p) => !names.includes(daskWorkerName(p))).sort(newestFirst).slice(0, named.length + count - names.length);
+        const choosable = new Set(r.choosable.map(daskWorkerName));
+        let suggested: string[] = [];
+        try {
+          // The scheduler's order over all its workers (other groups share it); ours are taken in that order.
+          suggested = await client.workersToClose(Math.max(known.size, 1));
+        } catch (e) {
+          // TCP-only call: without the comm port (HTTP-only access) the operator picks the names itself below.
+          rc.logger.debug('workers_to_close unavailable; choosing workers to retire newest first', { error: (e as Error).message });
+        }
+        names = names.concat(suggested.filter((n) => choosable.has(n) && known.has(n) && !names.includes(n)).slice(0, count));
+        if (names.length < needed) {
+          // Not suggested (no suggestion available, or not known to the scheduler yet): known workers newest first,
+          // then Pods whose worker never connected.
+          const rest = r.choosable
+            .filter((p) => !names.includes(daskWorkerName(p)))
+            .sort((a, b) => Number(known.has(daskWorkerName(b))) - Number(known.has(daskWorkerName(a))) || newestFirst(a, b))
+            .slice(0, needed - names.length);
           names = names.concat(rest.map(daskWorkerName));
         }
       }
-      const result = await client.retireWorkers({ names });
+      chosen = names.map((n) => byWorkerName.get(n)).filter((p): p is Pod => p !== undefined);
+      const toRetire = names.filter((n) => known.has(n));
+      const neverConnected = names.filter((n) => !known.has(n)).map((n) => byWorkerName.get(n)).filter((p): p is Pod => p !== undefined);
+      const result = toRetire.length > 0 ? await client.retireWorkers({ names: toRetire }) : { retired: [], notRetired: [] };
       const retiredPods: Pod[] = [];
       for (const w of result.retired) {
         const pod = byWorkerName.get(w.name) ?? byIp.get(w.host);
-        if (pod) retiredPods.push(pod);
+        if (pod && !retiredPods.includes(pod)) retiredPods.push(pod);
       }
-      // Workers the scheduler never knew (never connected) hold no data: removing them loses nothing.
-      const known = new Set((await client.workers().catch(() => [])).map((w) => w.name));
-      const unknown = names.filter((n) => result.notRetired.includes(n) && !known.has(n)).map((n) => byWorkerName.get(n)).filter((p): p is Pod => p !== undefined);
-      await deletePods(ctx, key, [...retiredPods, ...unknown]);
-      const refused = result.notRetired.filter((n) => known.has(n));
+      const victims = [...retiredPods, ...neverConnected.filter((p) => !retiredPods.includes(p))].slice(0, needed);
+      await deletePods(ctx, key, victims);
+      removed.push(...victims);
+      const refused = toRetire.filter((n) => !result.retired.some((w) => w.name === n || byIp.get(w.host) === byWorkerName.get(n)));
       if (refused.length > 0) {
-        failure = `the scheduler did not retire ${refused.join(', ')} (their data could not be moved)`;
+        failure = `the scheduler did not retire ${refused.join(', ')} (their data could not be moved)${removed.length > 0 ? `; retired and deleted ${removed.map((p) => p.metadata.name).join(', ')}` : ''}`;
       } else {
-        const message = `retired ${retiredPods.length} worker(s) through the scheduler (${client.transport}) and deleted their Pods: ${retiredPods.map((p) => p.metadata.name).join(', ')}`;
+        const message = `retired ${retiredPods.length} worker(s) through the scheduler (${client.transport}) and deleted their Pods: ${retiredPods.map((p) => p.metadata.name).join(', ')}${neverConnected.length > 0 ? `; deleted ${neverConnected.length} Pod(s) whose worker never connected: ${neverConnected.map((p) => p.metadata.name).join(', ')}` : ''}`;
         ctx.events.event(group, 'Normal', 'WorkersRetired', message);
         conditions.push({ type: 'ScaledDownGracefully', status: 'True', reason: 'Retired', message });
         return undefined;
@@ -250,7 +268,9 @@ async function scaleDown(ctx: DaskContext, group: DaskWorkerGroup, cluster: Dask
     conditions.push({ type: 'ScaledDownGracefully', status: 'False', reason: 'RetireFailed', message });
     return 15_000;
   }
-  const victims = [...named, ...r.choosable.filter((p) => !named.includes(p)).sort(newestFirst).slice(0, count)];
+  // Only what is still missing, never more: Pods deleted above already count toward the requested size.
+  const order = [...chosen, ...named, ...r.choosable.slice().sort(newestFirst)];
+  const victims = order.filter((p, i) => order.indexOf(p) === i && !removed.includes(p)).slice(0, needed - removed.length);
   await deletePods(ctx, key, victims);
   const message = `${failure}; deleted ${victims.length} worker Pod(s) newest first without retiring them (data on them is lost): ${victims.map((p) => p.metadata.name).join(', ')}`;
   ctx.events.event(group, 'Warning', 'WorkersDeletedWithoutRetirement', message);
@@ -259,8 +279,34 @@ async function scaleDown(ctx: DaskContext, group: DaskWorkerGroup, cluster: Dask
   return undefined;
 }
 
-async function writeStatus(ctx: DaskContext, group: DaskWorkerGroup, status: Record<string, unknown>): Promise<void> {
-  const current = group.status ?? {};
-  if (jsonEqual({ ...current, ...status }, current)) return;
-  await ctx.api.patchStatus(groupRef(group), status);
+/**
+ * Writes status fields and conditions on top of the group as last seen, guarded by its resourceVersion: if the cache
+ * was behind (e.g. the previous run's condition not seen yet), the write conflicts, and it is redone on top of the
+ * newer object once the cache has it, so a condition written by an earlier run (ScaledDownGracefully) is never lost.
+ */
+async function writeStatus(ctx: DaskContext, group: DaskWorkerGroup, fields: Record<string, unknown>, inputs: ConditionInput[], now: Date): Promise<void> {
+  let current = group;
+  for (let attempt = 0; ; attempt++) {
+    const status = { ...fields, conditions: setConditions(current.status?.conditions, inputs, group.metadata.generation, now) };
+    const before = current.status ?? {};
+    if (jsonEqual({ ...before, ...status }, before)) return;
+    try {
+      await ctx.api.patchStatus(groupRef(group), status, current.metadata.resourceVersion);
+      return;
+    } catch (e) {
+      if (!isConflict(e) || attempt >= 3) throw e;
+      current = await newerInCache(ctx, current);
+    }
+  }
+}
+
+/** The cached group once its resourceVersion moved past `seen` (bounded wait; the stale copy otherwise). */
+async function newerInCache(ctx: DaskContext, seen: DaskWorkerGroup): Promise<DaskWorkerGroup> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const g = ctx.caches.workerGroups.get(seen.metadata.namespace as string, seen.metadata.name as string);
+    if (!g) throw new Error(`DaskWorkerGroup ${seen.metadata.name} is gone`);
+    if (g.metadata.resourceVersion !== seen.metadata.resourceVersion || Date.now() > deadline) return g;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
