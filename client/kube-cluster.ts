@@ -1,0 +1,232 @@
+/**
+ * The TypeScript counterpart of the upstream Python `KubeCluster`: create a Dask cluster (or connect to one by name),
+ * scale it, make it adaptive, add and remove worker groups, read logs, close it. Everything goes through the
+ * kubernetes.dask.org/v1 resources, so the cluster lives on when this process is gone and the operator does the work.
+ */
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { clusterSpec, workerTemplate, type DaskEnv, type DaskResources } from '../lib/spec/cluster-spec';
+import type { DaskCluster as DaskClusterObject, DaskClusterStatus, DaskWorkerGroup as DaskWorkerGroupObject, Pod } from '../lib/schema/generated/types';
+import { API_VERSION, clusterNameProblem, COMPONENT_SCHEDULER, defaultWorkerGroupName, GROUP, LABEL_CLUSTER, LABEL_COMPONENT, schedulerName, VERSION } from '../lib/schema/names';
+import { ignoreNotFound, isNotFound, mergePatchOptions } from '../operator/runtime/kube';
+
+export interface KubeClusterOptions {
+  /** Cluster name (an RFC 1123 label of at most 53 characters). */
+  readonly name: string;
+  /** @default the kubeconfig context's namespace, else 'default' */
+  readonly namespace?: string;
+  /** @default 'ghcr.io/dask/dask:latest' */
+  readonly image?: string;
+  /** Workers in the default group. @default 3 */
+  readonly nWorkers?: number;
+  readonly resources?: DaskResources;
+  readonly env?: DaskEnv;
+  /** @default ['dask-worker'] */
+  readonly workerCommand?: string[];
+  /** @default 'ClusterIP' */
+  readonly schedulerServiceType?: string;
+  /** Seconds of scheduler idleness before the operator deletes the cluster. @default 0 (never) */
+  readonly idleTimeout?: number;
+  /** Delete the cluster in close(). @default true for create(), false for fromName() */
+  readonly shutdownOnClose?: boolean;
+  /** How long to wait for the operator to bring the cluster up. @default 60_000 */
+  readonly resourceTimeoutMs?: number;
+  /** @default KubeConfig.loadFromDefault() */
+  readonly kubeConfig?: KubeConfig;
+}
+
+export interface WorkerGroupOptions {
+  /** @default 3 */
+  readonly nWorkers?: number;
+  /** @default the cluster's image */
+  readonly image?: string;
+  readonly resources?: DaskResources;
+  readonly env?: DaskEnv;
+  readonly workerCommand?: string[];
+}
+
+export class KubeClusterError extends Error {}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class KubeCluster {
+  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+  private closed = false;
+
+  private constructor(
+    readonly name: string,
+    readonly namespace: string,
+    kc: KubeConfig,
+    private readonly shutdownOnClose: boolean,
+    private readonly timeoutMs: number,
+  ) {
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  /** Creates the DaskCluster (or connects if it already exists) and waits until its scheduler is Ready. */
+  static async create(opts: KubeClusterOptions): Promise<KubeCluster> {
+    const problem = clusterNameProblem(opts.name);
+    if (problem) throw new KubeClusterError(`invalid cluster name: ${problem}`);
+    const bad = Object.keys(opts.resources ?? {}).filter((k) => k !== 'requests' && k !== 'limits');
+    if (bad.length > 0) throw new KubeClusterError(`resources may only have "requests" and "limits", not ${bad.map((k) => `"${k}"`).join(', ')}`);
+    const kc = opts.kubeConfig ?? defaultKubeConfig();
+    const ns = opts.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+    const cluster = new KubeCluster(opts.name, ns, kc, opts.shutdownOnClose ?? true, opts.resourceTimeoutMs ?? 60_000);
+    const body: DaskClusterObject = {
+      apiVersion: API_VERSION,
+      kind: 'DaskCluster',
+      metadata: { name: opts.name, namespace: ns },
+      spec: clusterSpec({
+        name: opts.name, image: opts.image, replicas: opts.nWorkers, resources: opts.resources, env: opts.env,
+        workerCommand: opts.workerCommand, serviceType: opts.schedulerServiceType, idleTimeout: opts.idleTimeout,
+      }),
+    };
+    try {
+      await cluster.custom.createNamespacedCustomObject({ ...cluster.ref('daskclusters'), body });
+    } catch (e) {
+      if (isNotFound(e)) throw new KubeClusterError(`the DaskCluster CRD is not installed on ${kc.getCurrentCluster()?.server}: kubectl apply -f crds/ (or install the DaskOperator)`);
+      if ((e as { code?: number }).code !== 409) throw e;
+    }
+    await cluster.waitUntilRunning(true);
+    return cluster;
+  }
+
+  /** Connects to an existing cluster; close() leaves it running unless shutdownOnClose is set. */
+  static async fromName(name: string, opts: Omit<KubeClusterOptions, 'name' | 'nWorkers' | 'image' | 'resources' | 'env' | 'workerCommand' | 'schedulerServiceType' | 'idleTimeout'> = {}): Promise<KubeCluster> {
+    const kc = opts.kubeConfig ?? defaultKubeConfig();
+    const ns = opts.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+    const cluster = new KubeCluster(name, ns, kc, opts.shutdownOnClose ?? false, opts.resourceTimeoutMs ?? 60_000);
+    if (!(await cluster.get())) throw new KubeClusterError(`DaskCluster ${ns}/${name} does not exist`);
+    await cluster.waitUntilRunning(false);
+    return cluster;
+  }
+
+  /** The in-cluster scheduler address, as the operator reports it. */
+  async schedulerAddress(): Promise<string | undefined> {
+    return (await this.status())?.schedulerAddress;
+  }
+
+  async status(): Promise<DaskClusterStatus | undefined> {
+    return (await this.get())?.status;
+  }
+
+  /** Sets the worker count of a group (default: the default group). Turns adaptive scaling off, as upstream. */
+  async scale(n: number, workerGroup = 'default'): Promise<void> {
+    if (!Number.isInteger(n) || n < 0) throw new KubeClusterError(`scale(${n}): the worker count must be a whole number >= 0`);
+    await ignoreNotFound(() => this.custom.deleteNamespacedCustomObject({ ...this.ref('daskautoscalers'), name: this.name }));
+    if (workerGroup === 'default') {
+      await this.custom.patchNamespacedCustomObject({ ...this.ref('daskclusters'), name: this.name, body: { spec: { worker: { replicas: n } } } }, mergePatchOptions());
+    }
+    const group = workerGroup === 'default' ? defaultWorkerGroupName(this.name) : `${this.name}-${workerGroup}`;
+    await this.custom.patchNamespacedCustomObject({ ...this.ref('daskworkergroups'), name: group, body: { spec: { worker: { replicas: n } } } }, mergePatchOptions());
+  }
+
+  /** Makes the cluster adaptive between minimum and maximum workers (a DaskAutoscaler named after the cluster). */
+  async adapt(minimum: number, maximum: number): Promise<void> {
+    if (!(Number.isInteger(minimum) && Number.isInteger(maximum) && minimum >= 0 && minimum <= maximum)) {
+      throw new KubeClusterError(`adapt(${minimum}, ${maximum}): need whole numbers with 0 <= minimum <= maximum`);
+    }
+    const body = { apiVersion: API_VERSION, kind: 'DaskAutoscaler', metadata: { name: this.name, namespace: this.namespace }, spec: { cluster: this.name, minimum, maximum } };
+    try {
+      await this.custom.createNamespacedCustomObject({ ...this.ref('daskautoscalers'), body });
+    } catch (e) {
+      if ((e as { code?: number }).code !== 409) throw e;
+      await this.custom.patchNamespacedCustomObject({ ...this.ref('daskautoscalers'), name: this.name, body: { spec: { minimum, maximum } } }, mergePatchOptions());
+    }
+  }
+
+  /** Adds the DaskWorkerGroup `{cluster}-{name}`; unset options fall back to the default group's. */
+  async addWorkerGroup(name: string, opts: WorkerGroupOptions = {}): Promise<void> {
+    const cluster = await this.get();
+    const c0 = cluster?.spec.worker.spec.containers[0];
+    const body: DaskWorkerGroupObject = {
+      apiVersion: API_VERSION,
+      kind: 'DaskWorkerGroup',
+      metadata: { name: `${this.name}-${name}`, namespace: this.namespace },
+      spec: {
+        cluster: this.name,
+        worker: workerTemplate({
+          replicas: opts.nWorkers ?? 3,
+          image: opts.image ?? c0?.image,
+          resources: opts.resources ?? (c0?.resources as DaskResources | undefined),
+          env: opts.env ?? c0?.env,
+          workerCommand: opts.workerCommand,
+        }),
+      },
+    };
+    await this.custom.createNamespacedCustomObject({ ...this.ref('daskworkergroups'), body });
+  }
+
+  async deleteWorkerGroup(name: string): Promise<void> {
+    await ignoreNotFound(() => this.custom.deleteNamespacedCustomObject({ ...this.ref('daskworkergroups'), name: `${this.name}-${name}` }));
+  }
+
+  /** Logs of the scheduler and worker Pods, by Pod name. */
+  async getLogs(): Promise<Record<string, string>> {
+    const pods = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `${LABEL_CLUSTER}=${this.name}` });
+    const out: Record<string, string> = {};
+    for (const pod of pods.items as unknown as Pod[]) {
+      const name = pod.metadata.name as string;
+      if (pod.status?.phase !== 'Running' && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed') {
+        out[name] = `Cannot find logs. Pod is ${pod.status?.phase ?? 'Pending'}.`;
+        continue;
+      }
+      try {
+        out[name] = await this.core.readNamespacedPodLog({ namespace: this.namespace, name });
+      } catch (e) {
+        out[name] = `Cannot read logs: ${(e as Error).message}`;
+      }
+    }
+    return out;
+  }
+
+  /** Deletes the cluster when shutdownOnClose, waiting until it is gone. */
+  async close(timeoutMs = 60_000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.shutdownOnClose) return;
+    await ignoreNotFound(() => this.custom.deleteNamespacedCustomObject({ ...this.ref('daskclusters'), name: this.name }));
+    const deadline = Date.now() + timeoutMs;
+    while (await this.get()) {
+      if (Date.now() > deadline) throw new KubeClusterError(`DaskCluster ${this.namespace}/${this.name} still exists ${timeoutMs} ms after it was deleted`);
+      await sleep(250);
+    }
+  }
+
+  private ref(plural: string): { group: string; version: string; namespace: string; plural: string } {
+    return { group: GROUP, version: VERSION, namespace: this.namespace, plural };
+  }
+
+  private async get(): Promise<DaskClusterObject | undefined> {
+    return (await ignoreNotFound(() => this.custom.getNamespacedCustomObject({ ...this.ref('daskclusters'), name: this.name }))) as DaskClusterObject | undefined;
+  }
+
+  /** Waits for phase Running and a Ready scheduler Pod; on a created cluster that never comes up, deletes it. */
+  private async waitUntilRunning(created: boolean): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    let last = 'no status yet';
+    while (Date.now() < deadline) {
+      const c = await this.get();
+      const phase = c?.status?.phase;
+      if (phase === 'Error') throw new KubeClusterError(`DaskCluster ${this.namespace}/${this.name} is in phase Error: ${c?.status?.conditions?.find((x) => x.type === 'Ready')?.message ?? ''}`);
+      if (phase === 'Running') {
+        const pods = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `${LABEL_CLUSTER}=${this.name},${LABEL_COMPONENT}=${COMPONENT_SCHEDULER}` });
+        const ready = pods.items.some((p) => p.metadata?.name === schedulerName(this.name) && p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'));
+        if (ready) return;
+        last = 'phase Running, scheduler Pod not Ready yet';
+      } else {
+        last = phase ? `phase ${phase}` : 'no status yet';
+      }
+      await sleep(250);
+    }
+    if (created && this.shutdownOnClose) await ignoreNotFound(() => this.custom.deleteNamespacedCustomObject({ ...this.ref('daskclusters'), name: this.name }));
+    throw new KubeClusterError(`DaskCluster ${this.namespace}/${this.name} did not become ready within ${this.timeoutMs} ms (${last}); is the Dask Operator running?`);
+  }
+}
+
+function defaultKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}

@@ -1,0 +1,63 @@
+/** The TypeScript KubeCluster client against the real API server with the operator running. */
+import { KubeCluster, KubeClusterError } from '../../client';
+import { eventually, kubeConfig, kubectlJson, withNamespace } from './support';
+import { ensureOperatorBuilt, OperatorProcess } from './support/operator';
+
+jest.setTimeout(180_000);
+const ns = withNamespace('client');
+const other = withNamespace('client-no-operator');
+let op: OperatorProcess;
+
+beforeAll(async () => {
+  await ensureOperatorBuilt();
+  op = new OperatorProcess({ namespaces: [ns.name] });
+  op.start();
+});
+afterAll(async () => {
+  await op?.dispose(Boolean((expect.getState() as { numFailingTests?: number }).numFailingTests));
+});
+
+const workerPods = async (cluster: string): Promise<string[]> =>
+  (await kubectlJson<{ items: { metadata: { name: string } }[] }>(['get', 'pods', '-n', ns.name, '-l', `dask.org/cluster-name=${cluster},dask.org/component=worker`, '-o', 'json'])).items.map((p) => p.metadata.name);
+
+test('create, scale, adapt, worker groups, logs, fromName, close', async () => {
+  const cluster = await KubeCluster.create({ name: 'ts-client', namespace: ns.name, nWorkers: 2, env: { FOO: 'bar' }, kubeConfig: kubeConfig() });
+  expect(await cluster.schedulerAddress()).toBe(`tcp://ts-client-scheduler.${ns.name}.svc.cluster.local:8786`);
+  await eventually(async () => expect(await workerPods('ts-client')).toHaveLength(2), { timeoutMs: 30_000, describe: '2 workers' });
+
+  await cluster.adapt(1, 5);
+  const scaler = await kubectlJson<{ spec: unknown }>(['get', 'daskautoscaler', 'ts-client', '-n', ns.name, '-o', 'json']);
+  expect(scaler.spec).toEqual({ cluster: 'ts-client', minimum: 1, maximum: 5 });
+
+  await cluster.scale(4); // also turns adaptivity off
+  await eventually(async () => expect(await workerPods('ts-client')).toHaveLength(4), { timeoutMs: 30_000, describe: '4 workers' });
+  const scalers = await kubectlJson<{ items: unknown[] }>(['get', 'daskautoscalers', '-n', ns.name, '-o', 'json']);
+  expect(scalers.items).toHaveLength(0);
+
+  await cluster.addWorkerGroup('highmem', { nWorkers: 1, resources: { requests: { memory: '1Gi' } } });
+  await eventually(async () => expect((await workerPods('ts-client')).filter((n) => n.startsWith('ts-client-highmem-worker-'))).toHaveLength(1), { timeoutMs: 30_000, describe: 'highmem worker' });
+  await cluster.deleteWorkerGroup('highmem');
+  await eventually(async () => expect((await workerPods('ts-client')).filter((n) => n.startsWith('ts-client-highmem-'))).toHaveLength(0), { timeoutMs: 30_000, describe: 'highmem gone' });
+
+  const logs = await cluster.getLogs();
+  expect(Object.keys(logs)).toContain('ts-client-scheduler');
+
+  const again = await KubeCluster.fromName('ts-client', { namespace: ns.name, kubeConfig: kubeConfig() });
+  await again.close(); // fromName: does not delete
+  expect((await again.status())?.phase).toBe('Running');
+
+  await cluster.close();
+  await expect(kubectlJson(['get', 'daskcluster', 'ts-client', '-n', ns.name, '-o', 'json'], { allowFailure: true })).rejects.toThrow();
+});
+
+test('bad input is refused before anything is sent', async () => {
+  await expect(KubeCluster.create({ name: 'Bad_Name', namespace: ns.name, kubeConfig: kubeConfig() })).rejects.toThrow(/invalid cluster name: "Bad_Name" is not an RFC 1123 label/);
+  await expect(KubeCluster.create({ name: 'ok', namespace: ns.name, resources: { limit: {} } as never, kubeConfig: kubeConfig() })).rejects.toThrow(/resources may only have "requests" and "limits", not "limit"/);
+  await expect(KubeCluster.fromName('nope', { namespace: ns.name, kubeConfig: kubeConfig() })).rejects.toThrow(KubeClusterError);
+});
+
+test('without an operator, create() times out with a hint and removes what it created', async () => {
+  await expect(KubeCluster.create({ name: 'orphan', namespace: other.name, resourceTimeoutMs: 2_000, kubeConfig: kubeConfig() })).rejects.toThrow(/did not become ready within 2000 ms \(no status yet\); is the Dask Operator running\?/);
+  const left = await kubectlJson<{ items: unknown[] }>(['get', 'daskclusters', '-n', other.name, '-o', 'json']);
+  expect(left.items).toHaveLength(0);
+});
