@@ -40,6 +40,10 @@ export interface WatchOptions {
 export interface PluginHost {
   /** The plugin's own logger. */
   readonly logger: Logger;
+  /** The operator's --cluster-domain, for in-cluster DNS names (e.g. `{service}.{namespace}.svc.{clusterDomain}`). */
+  readonly clusterDomain: string;
+  /** The namespaces the operator watches (--namespaces); empty means all. */
+  readonly namespaces: readonly string[];
   /** Registers a hook for a kind the operator watches (Pods and Services: those labelled dask.org/cluster-name). */
   watch<T extends KubeObject = KubeObject>(kind: WatchedKind, hook: PluginHook<T>, options?: WatchOptions): void;
 }
@@ -59,8 +63,13 @@ export interface LoadedPlugin {
 export function loadPlugins(specs: readonly string[], cwd = process.cwd()): LoadedPlugin[] {
   return specs.map((spec) => {
     const resolved = resolvePlugin(spec, cwd);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(resolved) as { default?: unknown; setup?: unknown; name?: unknown };
+    let mod: { default?: unknown; setup?: unknown; name?: unknown };
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      mod = require(resolved) as typeof mod;
+    } catch (e) {
+      throw new Error(`plugin ${spec} (${resolved}) failed to load: ${(e as Error).message}`);
+    }
     const candidate = (typeof mod.setup === 'function' ? mod : mod.default) as Partial<DaskOperatorPlugin> | undefined;
     if (!candidate || typeof candidate.setup !== 'function') {
       throw new Error(`plugin ${spec} (${resolved}) exports no setup(host) function; export one, or a default object with setup()`);
@@ -78,5 +87,6 @@ function resolvePlugin(spec: string, cwd: string): string {
       /* try the next */
     }
   }
+  if (tries[0] !== spec) throw new Error(`could not load plugin "${spec}": nothing at ${tries[0]} (a path is resolved from ${cwd}; it must be a .js file or a directory with package.json "main" or index.js)`);
   throw new Error(`could not load plugin "${spec}": not found from ${cwd}; install it next to the operator (npm install ${spec}) or pass a path`);
 }

@@ -171,6 +171,8 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
     let n = 0;
     const host: PluginHost = {
       logger: plog,
+      clusterDomain: config.clusterDomain,
+      namespaces: [...config.namespaces],
       watch: (kind, hook, options = {}) => {
         const informer = kindInformers[kind];
         if (!informer) throw new Error(`plugin ${name}: cannot watch ${String(kind)}; choose one of ${Object.keys(kindInformers).join(', ')}`);
