@@ -47,11 +47,28 @@ export interface DaskOperatorProps {
   readonly metricsPort?: number;
   /** npm packages (installed in the image) loaded as operator plugins. @default - none */
   readonly plugins?: string[];
+  /**
+   * Extra RBAC rules for the operator's ServiceAccount, appended to its own least-privilege rules in the same
+   * ClusterRole (or in each per-namespace Role when `watchNamespaces` is set). Plugins that write other kinds need
+   * them, e.g. `{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'patch'] }` for
+   * examples/plugins/scheduler-info. See docs/plugins.md.
+   * @default - none (exactly the rules the operator itself uses)
+   */
+  readonly extraRules?: PolicyRule[];
   /** Extra environment for the operator container. @default - none */
   readonly env?: Record<string, string>;
 }
 
 const NAME = 'dask-operator';
+
+/** One RBAC rule (the subset of rbac.authorization.k8s.io/v1 PolicyRule the constructs emit). */
+export interface PolicyRule {
+  readonly apiGroups: string[];
+  readonly resources: string[];
+  readonly verbs: string[];
+  /** @default - all objects of the resources */
+  readonly resourceNames?: string[];
+}
 
 /** The verbs the operator uses on each resource: least privilege, exactly what operator/ calls. */
 export const OPERATOR_RULES: { apiGroups: string[]; resources: string[]; verbs: string[] }[] = [
@@ -98,9 +115,10 @@ export class DaskOperator extends Construct {
     }
     this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: { name: NAME, namespace: ns, labels } });
     const subject = { kind: 'ServiceAccount', name: NAME, namespace: ns };
+    const rules = [...OPERATOR_RULES, ...(props.extraRules ?? []).map((r) => ({ ...r }))];
 
     if (watch.length === 0) {
-      const role = new k8s.KubeClusterRole(this, 'ClusterRole', { metadata: { name: NAME, labels }, rules: OPERATOR_RULES });
+      const role = new k8s.KubeClusterRole(this, 'ClusterRole', { metadata: { name: NAME, labels }, rules });
       const binding = new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
         metadata: { name: NAME, labels },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
@@ -109,7 +127,7 @@ export class DaskOperator extends Construct {
       clusterScoped.push(role, binding);
     } else {
       for (const watched of [...new Set(watch)].sort()) {
-        new k8s.KubeRole(this, `Role-${watched}`, { metadata: { name: NAME, namespace: watched, labels }, rules: OPERATOR_RULES });
+        new k8s.KubeRole(this, `Role-${watched}`, { metadata: { name: NAME, namespace: watched, labels }, rules });
         new k8s.KubeRoleBinding(this, `RoleBinding-${watched}`, {
           metadata: { name: NAME, namespace: watched, labels },
           roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: NAME },

@@ -59,6 +59,19 @@ describe('DaskOperator', () => {
     expect(args).toContain('--namespaces=team-a,team-b');
   });
 
+  test('extraRules (for plugins) are appended to the operator rules, cluster-wide or per watched namespace', () => {
+    const configmaps = { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'patch'] };
+    const objs = synth({ extraRules: [configmaps], plugins: ['./examples/plugins/scheduler-info'] });
+    expect(byKind(objs, 'ClusterRole')[0].rules).toEqual([...OPERATOR_RULES, configmaps]);
+    expect(byKind(objs, 'Deployment')[0].spec.template.spec.containers[0].args).toContain('--plugins=./examples/plugins/scheduler-info');
+    const scoped = synth({ watchNamespaces: ['team-a'], extraRules: [configmaps] });
+    const role = byKind(scoped, 'Role').find((r) => r.metadata.name === 'dask-operator');
+    expect(role?.rules).toEqual([...OPERATOR_RULES, configmaps]);
+    // the leader-election Role and the default install stay exactly as they were
+    expect(byKind(scoped, 'Role').find((r) => r.metadata.name === 'dask-operator-leader-election')?.rules).toEqual(LEADER_ELECTION_RULES);
+    expect(byKind(synth(), 'ClusterRole')[0].rules).toEqual(OPERATOR_RULES);
+  });
+
   test('deployment: non-root, read-only root fs, token mounted, probes, resources', () => {
     const deploy = byKind(synth({ replicas: 2, image: 'example/op:1', logLevel: 'debug', plugins: ['@acme/dask-plugin'] }), 'Deployment')[0];
     const pod = deploy.spec.template.spec;
