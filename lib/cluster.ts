@@ -47,6 +47,28 @@ export interface DaskClusterProps extends DaskResourceProps {
   readonly workerPodSpec?: PodSpec;
 }
 
+/** The spec a set of DaskCluster props describes (shared with DaskJob, whose cluster takes the same props). */
+export function clusterSpecFromProps(name: string, p: Omit<DaskClusterProps, 'name' | 'namespace' | 'metadata'>): DaskClusterSpec {
+  const spec = clusterSpec({
+    name,
+    image: p.image ?? `${DEFAULT_IMAGE_REPOSITORY}:${p.imageTag ?? DEFAULT_IMAGE_TAG}`,
+    replicas: p.workers ?? DEFAULT_WORKERS,
+    env: p.env,
+    resources: p.resources,
+    workerCommand: p.workerCommand,
+    extraArgs: p.workerArgs,
+    schedulerExtraArgs: p.schedulerArgs,
+    serviceType: p.schedulerServiceType,
+    idleTimeout: p.idleTimeoutSeconds,
+    schedulerMetadata: p.schedulerMetadata && { ...p.schedulerMetadata },
+    workerMetadata: p.workerMetadata && { ...p.workerMetadata },
+  });
+  if (p.schedulerPodSpec) spec.scheduler.spec = p.schedulerPodSpec;
+  if (p.schedulerServiceSpec) spec.scheduler.service = p.schedulerServiceSpec;
+  if (p.workerPodSpec) spec.worker.spec = p.workerPodSpec;
+  return spec;
+}
+
 /** Options of `DaskCluster.adapt()`. */
 export interface AdaptOptions {
   /** Fewest workers. @default 0 */
@@ -121,25 +143,7 @@ export class DaskCluster extends DaskResource {
   }
 
   protected renderSpec(): Record<string, unknown> {
-    const p = this.props;
-    const spec = clusterSpec({
-      name: this.name,
-      image: this.image,
-      replicas: p.workers ?? DEFAULT_WORKERS,
-      env: p.env,
-      resources: p.resources,
-      workerCommand: p.workerCommand,
-      extraArgs: p.workerArgs,
-      schedulerExtraArgs: p.schedulerArgs,
-      serviceType: p.schedulerServiceType,
-      idleTimeout: p.idleTimeoutSeconds,
-      schedulerMetadata: p.schedulerMetadata && { ...p.schedulerMetadata },
-      workerMetadata: p.workerMetadata && { ...p.workerMetadata },
-    });
-    if (p.schedulerPodSpec) spec.scheduler.spec = p.schedulerPodSpec;
-    if (p.schedulerServiceSpec) spec.scheduler.service = p.schedulerServiceSpec;
-    if (p.workerPodSpec) spec.worker.spec = p.workerPodSpec;
-    return spec as unknown as Record<string, unknown>;
+    return clusterSpecFromProps(this.name, this.props) as unknown as Record<string, unknown>;
   }
 
   protected validateProps(): string[] {

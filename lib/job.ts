@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
-import type { DaskClusterProps } from './cluster';
+import { clusterSpecFromProps, type DaskClusterProps } from './cluster';
 import { DaskMetadataProps, DaskResource, DaskResourceProps, replicasProblems, resourcesProblems } from './resource';
 import type { DaskJobSpec, PodSpec } from './schema/generated/types';
 import { clusterNameProblem, DASK_JOB } from './schema/names';
-import { clusterSpec, DaskEnv, DaskResources, DEFAULT_IMAGE_REPOSITORY, DEFAULT_IMAGE_TAG, envList } from './spec/cluster-spec';
+import { DaskEnv, DaskResources, envList } from './spec/cluster-spec';
 
 /** The runner (client) Pod of a DaskJob. */
 export interface DaskJobRunnerProps {
@@ -48,24 +48,8 @@ export class DaskJob extends DaskResource {
   protected renderSpec(): Record<string, unknown> {
     const c = this.props.cluster ?? {};
     const r = this.props.runner;
-    const image = c.image ?? `${DEFAULT_IMAGE_REPOSITORY}:${c.imageTag ?? DEFAULT_IMAGE_TAG}`;
-    const cluster = clusterSpec({
-      name: this.name,
-      image,
-      replicas: c.workers,
-      env: c.env,
-      resources: c.resources,
-      workerCommand: c.workerCommand,
-      extraArgs: c.workerArgs,
-      schedulerExtraArgs: c.schedulerArgs,
-      serviceType: c.schedulerServiceType,
-      idleTimeout: c.idleTimeoutSeconds,
-      schedulerMetadata: c.schedulerMetadata && { ...c.schedulerMetadata },
-      workerMetadata: c.workerMetadata && { ...c.workerMetadata },
-    });
-    if (c.schedulerPodSpec) cluster.scheduler.spec = c.schedulerPodSpec;
-    if (c.schedulerServiceSpec) cluster.scheduler.service = c.schedulerServiceSpec;
-    if (c.workerPodSpec) cluster.worker.spec = c.workerPodSpec;
+    const cluster = clusterSpecFromProps(this.name, c);
+    const image = cluster.worker.spec.containers[0].image;
     const container = Object.fromEntries(Object.entries({
       name: 'job',
       image: r.image ?? image,
