@@ -467,6 +467,25 @@ export async function startCluster(options: StartOptions = {}): Promise<ClusterS
       const input = options.crdFiles.map((f) => fs.readFileSync(f, 'utf8')).join('\n---\n');
       execFileSync(bin('kubectl'), args, { input, stdio: ['pipe', 'pipe', 'pipe'] });
       log(`applied ${options.crdFiles.length} CRD file(s) in ${Date.now() - s} ms`);
+      // The garbage collector only learns resource types from discovery at start (then every 30 s): make sure every
+      // CRD is Established and served in discovery before kube-controller-manager starts, or cascade deletion of
+      // custom resources stalls for up to 30 s.
+      await step('CRDs Established and in discovery', 60_000, apiserver, async () => {
+        const r = await api.request('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions');
+        if (r.status !== 200) return undefined;
+        type Crd = { spec: { group: string; names: { plural: string }; versions: { name: string; served: boolean }[] }; status?: { conditions?: { type: string; status: string }[] } };
+        const crds = (JSON.parse(r.body) as { items: Crd[] }).items;
+        for (const crd of crds) {
+          if (!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return undefined;
+          for (const v of crd.spec.versions.filter((x) => x.served)) {
+            const d = await api.request('GET', `/apis/${crd.spec.group}/${v.name}`);
+            if (d.status !== 200) return undefined;
+            const names = (JSON.parse(d.body) as { resources?: { name: string }[] }).resources?.map((x) => x.name) ?? [];
+            if (!names.includes(crd.spec.names.plural)) return undefined;
+          }
+        }
+        return true;
+      });
     }
 
     if (tier === 'gc' || tier === 'full') {
