@@ -16,8 +16,16 @@ export interface ObjectRef {
   readonly name: string;
 }
 
-/** Writes used by reconcilers. Creates return false on AlreadyExists; deletes return false on NotFound. */
+/** What `get` returns: enough to tell who controls the object. */
+export interface OwnedObject {
+  readonly kind?: string;
+  readonly metadata: { name?: string; uid?: string; ownerReferences?: { uid: string; controller?: boolean; kind?: string; name?: string }[] };
+}
+
+/** Writes used by reconcilers (and one live read). Creates return false on AlreadyExists; deletes return false on NotFound. */
 export interface DaskApi {
+  /** A live read (not from a cache), for the rare case a cache cannot answer; undefined on NotFound. */
+  get(ref: ObjectRef): Promise<OwnedObject | undefined>;
   create(plural: Plural, namespace: string, body: object): Promise<boolean>;
   /** JSON merge patch of the main resource. */
   patch(ref: ObjectRef, patch: object): Promise<void>;
@@ -44,6 +52,15 @@ export const FIELD_MANAGER = 'dask-operator';
 
 export class RestDaskApi implements DaskApi {
   constructor(private readonly rest: KubeRest) {}
+
+  async get(ref: ObjectRef): Promise<OwnedObject | undefined> {
+    try {
+      return await this.rest.request<OwnedObject>('GET', objectPath(ref));
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
 
   async create(plural: Plural, namespace: string, body: object): Promise<boolean> {
     try {

@@ -72,6 +72,8 @@ export async function reconcileCluster(ctx: DaskContext, req: Request, rc: Recon
       : { type: 'Ready', status: 'False', reason: problems[0]?.reason ?? (lbWaiting ? 'LoadBalancerPending' : !schedulerReady ? 'SchedulerNotReady' : 'WorkersNotReady'), message: problems[0]?.message ?? 'waiting for the scheduler and workers to become Ready' },
   );
   const prevComponents = findCondition(cluster.status?.conditions, 'ComponentsHealthy');
+  const taken = problems.find((p) => p.reason === 'NameTaken');
+  if (taken && prevComponents?.reason !== 'NameTaken') ctx.events.event(cluster, 'Warning', 'NameTaken', taken.message);
   if (problems.length === 0 && prevComponents && prevComponents.status === 'False') {
     conditions.push({ type: 'ComponentsHealthy', status: 'True', reason: 'Reconciled', message: 'all components were created' });
   }
@@ -160,7 +162,15 @@ async function ensureDefaultGroup(ctx: DaskContext, cluster: DaskCluster, proble
 /** Creates a child; an API rejection becomes a condition + Event instead of an endless error loop. */
 async function create(ctx: DaskContext, cluster: DaskCluster, plural: 'pods' | 'services' | 'daskworkergroups', body: { kind: string; metadata: { name?: string } }, problems: ConditionInput[]): Promise<boolean> {
   try {
-    return await ctx.api.create(plural, cluster.metadata.namespace as string, body);
+    const created = await ctx.api.create(plural, cluster.metadata.namespace as string, body);
+    if (!created) {
+      // AlreadyExists though the cache does not show it: our cache lags, or the object is someone else's (our caches
+      // only hold objects labelled with a cluster name). Ask the API server; never touch it if it is not ours.
+      const name = body.metadata.name as string;
+      const live = await ctx.api.get({ plural, namespace: cluster.metadata.namespace as string, name });
+      if (live && !isControlledBy(live, cluster.metadata.uid)) problems.push(notOurs(body.kind, name));
+    }
+    return created;
   } catch (e) {
     const code = (e as { statusCode?: number }).statusCode;
     if (code === 422 || code === 400 || code === 403) {

@@ -24,6 +24,7 @@ export interface Meta {
   deletionTimestamp?: string;
   creationTimestamp?: string;
   generation?: number;
+  resourceVersion?: string;
 }
 export interface Condition {
   type: string;

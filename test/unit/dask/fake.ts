@@ -40,6 +40,7 @@ export class FakeWorld {
   private seq = 0;
 
   readonly api: DaskApi = {
+    get: async (ref: ObjectRef) => this.stores[ref.plural].get(ref.namespace, ref.name) as never,
     create: async (plural, namespace, body) => {
       const o = JSON.parse(JSON.stringify(body)) as Obj;
       if (plural === 'pods' && this.rejectPodCreate) {

@@ -83,6 +83,30 @@ describe('DaskCluster reconciler', () => {
     expect(conds.find((c) => c.type === 'ComponentsHealthy')).toMatchObject({ status: 'False', reason: 'NameTaken' });
   });
 
+  test('a foreign object the cache cannot see (no cluster label) is found by a live read on AlreadyExists: NameTaken + Event; a lagging cache of our own is not', async () => {
+    const { w } = world(1);
+    const foreign = { metadata: { name: 'my-cluster-scheduler', namespace: NS, uid: 'foreign' }, spec: {} };
+    const base = w.context();
+    // The Service exists on the server but not in the (label-selected) cache.
+    const ctx = { ...base, api: { ...w.api, create: async (plural: string, ns: string, body: object) => (plural === 'services' ? false : w.api.create(plural as never, ns, body)), get: async () => foreign } };
+    await reconcileCluster(ctx, req('my-cluster'), rc);
+    const conds = (w.stores.daskclusters.get(NS, 'my-cluster') as unknown as DaskCluster).status?.conditions ?? [];
+    expect(conds.find((c) => c.type === 'ComponentsHealthy')).toMatchObject({ status: 'False', reason: 'NameTaken', message: expect.stringContaining('Service my-cluster-scheduler') });
+    expect(w.events.filter((e) => e.reason === 'NameTaken')).toHaveLength(1);
+    await reconcileCluster(ctx, req('my-cluster'), rc);
+    expect(w.events.filter((e) => e.reason === 'NameTaken')).toHaveLength(1); // once per transition
+
+    // Our own Service, just created but not in the cache yet: AlreadyExists is not a problem.
+    const w2 = world(1).w;
+    const cluster = w2.stores.daskclusters.get(NS, 'my-cluster') as unknown as DaskCluster;
+    const ours = { metadata: { name: 'my-cluster-scheduler', uid: 'ours', ownerReferences: [{ uid: cluster.metadata.uid as string, controller: true }] } };
+    const ctx2 = { ...w2.context(), api: { ...w2.api, create: async (plural: string, ns: string, body: object) => (plural === 'services' ? false : w2.api.create(plural as never, ns, body)), get: async () => ours } };
+    await reconcileCluster(ctx2, req('my-cluster'), rc);
+    const conds2 = (w2.stores.daskclusters.get(NS, 'my-cluster') as unknown as DaskCluster).status?.conditions ?? [];
+    expect(conds2.find((c) => c.type === 'ComponentsHealthy')).toBeUndefined();
+    expect(w2.events.filter((e) => e.reason === 'NameTaken')).toEqual([]);
+  });
+
   test('kubectl scale daskcluster propagates to the default group; scaling the group directly sticks', async () => {
     const { w, cluster } = world(3);
     await converge(w);
