@@ -26,6 +26,13 @@ export default async function globalSetup(): Promise<void> {
   const state = await startCluster({ tier, crdFiles });
   // Safety net if Jest exits without running the global teardown (e.g. interrupted): never leave processes behind.
   process.once('exit', () => killClusterSync(state));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killClusterSync(state);
+      // Keep the signal's default effect (exit) unless someone else (e.g. Jest's watch mode) handles it.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
   process.env.KUBECONFIG = state.kubeconfig;
   process.env[STATE_ENV] = path.join(state.dir, 'state.json');
   process.env.CDK8S_DASK_TIER = tier;
