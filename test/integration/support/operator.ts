@@ -121,7 +121,17 @@ export class OperatorProcess {
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', fd, fd], env: { ...process.env, KUBECONFIG: testCluster().kubeconfig } });
     fs.closeSync(fd);
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    // If the test process goes away without afterAll (a crashed or killed Jest worker), take the operator with it.
+    const onExit = (): void => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    };
+    process.once('exit', onExit);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        process.off('exit', onExit);
+        resolve();
+      }),
+    );
   }
 
   /** SIGKILL: no drain, no cleanup (a crash). Resolves once the process is gone. */
