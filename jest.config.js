@@ -12,10 +12,12 @@ module.exports = {
   // Integration suites share one control plane per project; they run serially inside it.
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/construct/**/*.test.ts'] },
-    { ...base, displayName: 'dask', testMatch: ['<rootDir>/test/dask/**/*.test.ts'] },
+    { ...base, displayName: 'dask', testTimeout: 120_000, testMatch: ['<rootDir>/test/dask/**/*.test.ts'] },
     {
       ...base,
       displayName: 'integration',
+      // Tests wait on a real control plane; files that need longer set jest.setTimeout themselves.
+      testTimeout: 120_000,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/integration/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/setup/global-teardown.ts',
