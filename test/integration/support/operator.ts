@@ -94,7 +94,13 @@ export class OperatorProcess {
   constructor(private readonly options: OperatorOptions) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dask-operator-it-'));
     this.logFile = path.join(this.dir, 'operator.log');
+    // The temp dir goes even when dispose() never ran or was cut short (a hook timeout, a crashed worker).
+    process.once('exit', this.removeDir);
   }
+
+  private readonly removeDir = (): void => {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  };
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -172,8 +178,12 @@ export class OperatorProcess {
 
   /** Stops the process if needed and removes the temp dir; with `printLog`, writes the log tail to stderr first. */
   async dispose(printLog = false): Promise<void> {
-    await this.stop();
-    if (printLog) process.stderr.write(`\n--- operator log tail (${this.logFile}) ---\n${this.tail(120)}\n`);
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    try {
+      await this.stop();
+    } finally {
+      if (printLog) process.stderr.write(`\n--- operator log tail (${this.logFile}) ---\n${this.tail(120)}\n`);
+      process.off('exit', this.removeDir);
+      this.removeDir();
+    }
   }
 }
