@@ -73,7 +73,8 @@ export class DaskProcesses {
   }
 
   private baseEnv(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, DASK_CONFIG: path.join(this.dir, 'config'), PYTHONUNBUFFERED: '1' };
+    // DASK_TEMPORARY_DIRECTORY keeps Dask's scratch space (and its lock files) inside this run's temp dir.
+    const env: NodeJS.ProcessEnv = { ...process.env, DASK_CONFIG: path.join(this.dir, 'config'), DASK_TEMPORARY_DIRECTORY: this.dir, PYTHONUNBUFFERED: '1' };
     delete env[SCHEDULER_HTTP_ROUTES_ENV];
     return env;
   }
