@@ -124,6 +124,21 @@ describe('DaskOperator install (RBAC is enough, and no more)', () => {
     expect(op.log()).not.toMatch(/forbidden/i);
   });
 
+  test('scheduler Pods get the HTTP API route switched on, unless the user configured the routes', async () => {
+    const routesOf = async (pod: string): Promise<string | undefined> => {
+      const p = await kubectlJson<{ spec: { containers: { env?: { name: string; value?: string }[] }[] } }>(['get', 'pod', pod, '-n', ns.name, '-o', 'json']);
+      return p.spec.containers[0].env?.find((e) => e.name === 'DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES')?.value;
+    };
+    const routes = JSON.parse((await routesOf('rbac-check-scheduler')) ?? '[]') as string[];
+    expect(routes).toContain('distributed.http.scheduler.api');
+    expect(routes).toContain('distributed.http.health');
+    const app = new App();
+    new DaskCluster(new Chart(app, 'c', { namespace: ns.name }), 'own-routes', { workers: 0, env: { DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES: '["distributed.http.health"]' } });
+    await kubectl(['apply', '-f', '-'], { input: app.synthYaml() });
+    const own = await eventually(() => routesOf('own-routes-scheduler'), { timeoutMs: 30_000, describe: 'scheduler Pod own-routes-scheduler' });
+    expect(own).toBe('["distributed.http.health"]');
+  });
+
   test.each([
     ['get', 'secrets'], ['create', 'deployments.apps'], ['update', 'pods'], ['delete', 'nodes'], ['create', 'leases.coordination.k8s.io', '-n', 'default'],
   ])('the ServiceAccount may not %s %s', async (...args: string[]) => {
