@@ -97,6 +97,11 @@ export class DaskCluster extends DaskResource {
     return this.props.image ?? `${DEFAULT_IMAGE_REPOSITORY}:${this.props.imageTag ?? DEFAULT_IMAGE_TAG}`;
   }
 
+  /** Name of the scheduler Service the operator creates (`{name}-scheduler`), for composing Ingress/Istio/mesh objects. */
+  public get schedulerServiceName(): string {
+    return `${this.name}-scheduler`;
+  }
+
   /** In-cluster address of the scheduler (assuming the default cluster domain). */
   public schedulerAddress(clusterDomain = 'cluster.local'): string {
     return `tcp://${this.name}-scheduler.${this.namespace ?? 'default'}.svc.${clusterDomain}:8786`;
