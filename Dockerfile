@@ -1,0 +1,24 @@
+# The operator image (what DaskOperator's `image` prop points at). Not built by CI: our machines have no container
+# engine, so this file is untested here. Build: docker build -t <registry>/dask-operator:0.1.0 .
+FROM node:24-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY lib lib
+COPY operator operator
+COPY client client
+COPY imports imports
+COPY scripts scripts
+COPY examples examples
+COPY main.ts ./
+RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+
+FROM node:24-slim
+WORKDIR /app
+COPY --from=build /src/node_modules node_modules
+COPY --from=build /src/build build
+COPY package.json ./
+# Plugins: RUN npm install <plugin> here (or in an image built FROM this one) and pass --plugins=<plugin>.
+USER 1000:1000
+ENTRYPOINT ["node", "build/operator/main.js"]
