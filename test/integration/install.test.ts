@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { stringify } from 'yaml';
-import { DaskCluster, DaskOperator } from '../../lib';
+import { DaskAutoscaler, DaskCluster, DaskJob, DaskOperator, DaskWorkerGroup } from '../../lib';
 import { dropNulls } from '../../lib/validation/crd-schema';
 import { loadYaml } from '../support/yaml';
 import { eventually, kubectl, kubectlJson, testCluster, withNamespace } from './support';
@@ -124,6 +124,26 @@ describe('DaskOperator install (RBAC is enough, and no more)', () => {
     expect(op.log()).not.toMatch(/forbidden/i);
   });
 
+  test('with the same token it scales, adopts, autoscales, runs a DaskJob and deletes its cluster', async () => {
+    await kubectl(['scale', 'daskcluster', 'rbac-check', '-n', ns.name, '--replicas=1']); // patch the group, delete a Pod
+    const app = new App();
+    const chart = new Chart(app, 'more', { namespace: ns.name });
+    new DaskWorkerGroup(chart, 'extra', { cluster: 'rbac-check', name: 'rbac-check-extra', workers: 1 }); // adoption patch
+    new DaskAutoscaler(chart, 'scaler', { cluster: 'rbac-check', name: 'rbac-check', minimum: 1, maximum: 3 }); // adoption patch
+    new DaskJob(chart, 'rbac-job', { runner: { args: ['true'], metadata: { annotations: { 'fake.cdk8s-dask.io/run-for': '1s' } } }, cluster: { workers: 1 } });
+    await kubectl(['apply', '-f', '-'], { input: app.synthYaml() });
+    await eventually(async () => {
+      const pods = await kubectlJson<{ items: { metadata: { name: string } }[] }>(['get', 'pods', '-n', ns.name, '-l', 'dask.org/cluster-name=rbac-check,dask.org/component=worker', '-o', 'json']);
+      expect(pods.items.map((p) => p.metadata.name.replace(/-worker-[0-9a-f]{10}$/, '')).sort()).toEqual(['rbac-check-default', 'rbac-check-extra']);
+      const scaler = await kubectlJson<{ metadata: { ownerReferences?: { name: string }[] } }>(['get', 'daskautoscaler', 'rbac-check', '-n', ns.name, '-o', 'json']);
+      expect(scaler.metadata.ownerReferences?.[0]?.name).toBe('rbac-check');
+      const job = await kubectlJson<{ status?: { jobStatus?: string } }>(['get', 'daskjob', 'rbac-job', '-n', ns.name, '-o', 'json']);
+      expect(job.status?.jobStatus).toBe('Successful');
+      expect((await kubectl(['get', 'daskcluster', 'rbac-job', '-n', ns.name], { allowFailure: true })).code).not.toBe(0);
+    }, { timeoutMs: 90_000, describe: 'scale-down, adoption, DaskJob success and cluster deletion by the ServiceAccount' });
+    expect(op?.log()).not.toMatch(/forbidden/i);
+  });
+
   test('scheduler Pods get the HTTP API route switched on, unless the user configured the routes', async () => {
     const routesOf = async (pod: string): Promise<string | undefined> => {
       const p = await kubectlJson<{ spec: { containers: { env?: { name: string; value?: string }[] }[] } }>(['get', 'pod', pod, '-n', ns.name, '-o', 'json']);
@@ -141,6 +161,7 @@ describe('DaskOperator install (RBAC is enough, and no more)', () => {
 
   test.each([
     ['get', 'secrets'], ['create', 'deployments.apps'], ['update', 'pods'], ['delete', 'nodes'], ['create', 'leases.coordination.k8s.io', '-n', 'default'],
+    ['delete', 'services'], ['delete', 'daskjobs.kubernetes.dask.org'], ['update', 'daskclusters.kubernetes.dask.org/status'],
   ])('the ServiceAccount may not %s %s', async (...args: string[]) => {
     const r = await kubectl(['auth', 'can-i', ...args, '--as=system:serviceaccount:dask-operator:dask-operator'], { allowFailure: true });
     expect(r.stdout.trim()).toBe('no');
