@@ -33,6 +33,12 @@ export interface DaskClusterProps extends DaskResourceProps {
   readonly schedulerArgs?: string[];
   /** Type of the `{name}-scheduler` Service. @default SchedulerServiceType.CLUSTER_IP */
   readonly schedulerServiceType?: SchedulerServiceType;
+  /**
+   * Ports of the `{name}-scheduler` Service (the containers keep listening on 8786/8787; the Service maps to them by
+   * port name). Workers are given the comm port in DASK_SCHEDULER_ADDRESS.
+   * @default { comm: 8786, dashboard: 8787 }
+   */
+  readonly schedulerServicePorts?: { readonly comm?: number; readonly dashboard?: number };
   /** Delete the cluster after the scheduler has been idle this many seconds; 0 never. @default 0 */
   readonly idleTimeoutSeconds?: number;
   /** Labels/annotations for the scheduler Pod and Service. @default - none */
@@ -59,6 +65,8 @@ export function clusterSpecFromProps(name: string, p: Omit<DaskClusterProps, 'na
     extraArgs: p.workerArgs,
     schedulerExtraArgs: p.schedulerArgs,
     serviceType: p.schedulerServiceType,
+    commPort: p.schedulerServicePorts?.comm,
+    dashboardPort: p.schedulerServicePorts?.dashboard,
     idleTimeout: p.idleTimeoutSeconds,
     schedulerMetadata: p.schedulerMetadata && { ...p.schedulerMetadata },
     workerMetadata: p.workerMetadata && { ...p.workerMetadata },
@@ -158,6 +166,9 @@ export class DaskCluster extends DaskResource {
     if (nameProblem) problems.push(`DaskCluster name ${nameProblem}. Pass a valid \`name\` prop.`);
     problems.push(...replicasProblems('workers', p.workers));
     problems.push(...resourcesProblems('DaskCluster', p.resources));
+    for (const [what, port] of Object.entries(p.schedulerServicePorts ?? {})) {
+      if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) problems.push(`schedulerServicePorts.${what} must be a port number 1-65535, got ${port}`);
+    }
     if (p.idleTimeoutSeconds !== undefined && (!Number.isInteger(p.idleTimeoutSeconds) || p.idleTimeoutSeconds < 0)) {
       problems.push(`idleTimeoutSeconds must be a whole number of seconds >= 0, got ${p.idleTimeoutSeconds}`);
     }

@@ -136,6 +136,10 @@ export function schedulerTemplate(opts: SchedulerSpecOptions): DaskSchedulerTemp
 export interface ClusterSpecOptions extends WorkerSpecOptions {
   readonly name: string;
   readonly serviceType?: string;
+  /** Service port of the scheduler's comm (tcp-comm). @default 8786 */
+  readonly commPort?: number;
+  /** Service port of the dashboard (http-dashboard). @default 8787 */
+  readonly dashboardPort?: number;
   readonly idleTimeout?: number;
   readonly schedulerMetadata?: SimpleObjectMeta;
   readonly workerMetadata?: SimpleObjectMeta;
@@ -151,6 +155,8 @@ export function clusterSpec(opts: ClusterSpecOptions): DaskClusterSpec {
       env: opts.env,
       resources: opts.resources,
       serviceType: opts.serviceType,
+      commPort: opts.commPort,
+      dashboardPort: opts.dashboardPort,
       extraArgs: opts.schedulerExtraArgs,
       metadata: opts.schedulerMetadata,
     }),

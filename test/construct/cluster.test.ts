@@ -67,6 +67,19 @@ describe('DaskCluster', () => {
     expect(cluster.spec.worker.spec.containers[0].env[1]).toEqual({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
   });
 
+  test('scheduler Service ports are configurable, and checked', () => {
+    const c = chart();
+    new DaskCluster(c, 'ports', { schedulerServicePorts: { comm: 9786, dashboard: 80 } });
+    const [cluster] = synth(c);
+    expect(cluster.spec.scheduler.service.ports).toEqual([
+      { name: 'tcp-comm', port: 9786, protocol: 'TCP', targetPort: 'tcp-comm' },
+      { name: 'http-dashboard', port: 80, protocol: 'TCP', targetPort: 'http-dashboard' },
+    ]);
+    const bad = chart();
+    new DaskCluster(bad, 'bad', { schedulerServicePorts: { dashboard: 70000 } });
+    expect(synthError(bad)).toMatch(/test\/bad.*schedulerServicePorts.dashboard must be a port number 1-65535, got 70000/s);
+  });
+
   test('escape hatches replace the pod and service specs', () => {
     const c = chart();
     new DaskCluster(c, 'custom', {
