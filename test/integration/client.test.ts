@@ -1,26 +1,17 @@
 /** The TypeScript KubeCluster client against the real API server with the operator running. */
 import { KubeCluster, KubeClusterError } from '../../client';
 import { eventually, kubeConfig, kubectlJson, withNamespace } from './support';
-import { ensureOperatorBuilt, OperatorProcess } from './support/operator';
+import { withOperator } from './support/dask';
 
 jest.setTimeout(180_000);
 const ns = withNamespace('client');
 const other = withNamespace('client-no-operator');
-let op: OperatorProcess;
-
-beforeAll(async () => {
-  await ensureOperatorBuilt();
-  op = new OperatorProcess({ namespaces: [ns.name] });
-  op.start();
-});
-afterAll(async () => {
-  await op?.dispose(Boolean((expect.getState() as { numFailingTests?: number }).numFailingTests));
-});
+const operator = withOperator(ns);
 
 const workerPods = async (cluster: string): Promise<string[]> =>
   (await kubectlJson<{ items: { metadata: { name: string } }[] }>(['get', 'pods', '-n', ns.name, '-l', `dask.org/cluster-name=${cluster},dask.org/component=worker`, '-o', 'json'])).items.map((p) => p.metadata.name);
 
-test('create, scale, adapt, worker groups, logs, fromName, close', async () => {
+operator.it('create, scale, adapt, worker groups, logs, fromName, close', async () => {
   const cluster = await KubeCluster.create({ name: 'ts-client', namespace: ns.name, nWorkers: 2, env: { FOO: 'bar' }, kubeConfig: kubeConfig() });
   expect(await cluster.schedulerAddress()).toBe(`tcp://ts-client-scheduler.${ns.name}.svc.cluster.local:8786`);
   await eventually(async () => expect(await workerPods('ts-client')).toHaveLength(2), { timeoutMs: 30_000, describe: '2 workers' });
@@ -50,13 +41,13 @@ test('create, scale, adapt, worker groups, logs, fromName, close', async () => {
   await expect(kubectlJson(['get', 'daskcluster', 'ts-client', '-n', ns.name, '-o', 'json'], { allowFailure: true })).rejects.toThrow();
 });
 
-test('bad input is refused before anything is sent', async () => {
+operator.it('bad input is refused before anything is sent', async () => {
   await expect(KubeCluster.create({ name: 'Bad_Name', namespace: ns.name, kubeConfig: kubeConfig() })).rejects.toThrow(/invalid cluster name: "Bad_Name" is not an RFC 1123 label/);
   await expect(KubeCluster.create({ name: 'ok', namespace: ns.name, resources: { limit: {} } as never, kubeConfig: kubeConfig() })).rejects.toThrow(/resources may only have "requests" and "limits", not "limit"/);
   await expect(KubeCluster.fromName('nope', { namespace: ns.name, kubeConfig: kubeConfig() })).rejects.toThrow(KubeClusterError);
 });
 
-test('without an operator, create() times out with a hint and removes what it created', async () => {
+operator.it('without an operator, create() times out with a hint and removes what it created', async () => {
   await expect(KubeCluster.create({ name: 'orphan', namespace: other.name, resourceTimeoutMs: 2_000, kubeConfig: kubeConfig() })).rejects.toThrow(/did not become ready within 2000 ms \(no status yet\); is the Dask Operator running\?/);
   const left = await kubectlJson<{ items: unknown[] }>(['get', 'daskclusters', '-n', other.name, '-o', 'json']);
   expect(left.items).toHaveLength(0);

@@ -2,20 +2,11 @@
 import { App, Chart } from 'cdk8s';
 import { DaskJob } from '../../lib';
 import { eventually, kubectl, kubectlJson, withNamespace } from './support';
-import { ensureOperatorBuilt, OperatorProcess } from './support/operator';
+import { withOperator } from './support/dask';
 
 jest.setTimeout(180_000);
 const ns = withNamespace('daskjob');
-let op: OperatorProcess;
-
-beforeAll(async () => {
-  await ensureOperatorBuilt();
-  op = new OperatorProcess({ namespaces: [ns.name] });
-  op.start();
-});
-afterAll(async () => {
-  await op?.dispose(Boolean((expect.getState() as { numFailingTests?: number }).numFailingTests));
-});
+const operator = withOperator(ns);
 
 interface JobStatus { jobStatus?: string; clusterName?: string; jobRunnerPodName?: string; startTime?: string; endTime?: string }
 const jobStatus = async (name: string): Promise<JobStatus> => (await kubectlJson<{ status?: JobStatus }>(['get', 'daskjob', name, '-n', ns.name, '-o', 'json'])).status ?? {};
@@ -27,7 +18,7 @@ async function applyJob(name: string, runner: ConstructorParameters<typeof DaskJ
   await kubectl(['apply', '-f', '-'], { input: app.synthYaml() });
 }
 
-test('a runner that exits 0: cluster created, job Running then Successful, cluster deleted, runner kept', async () => {
+operator.it('a runner that exits 0: cluster created, job Running then Successful, cluster deleted, runner kept', async () => {
   // kwok completes a restartPolicy OnFailure/Never pod after the run-for annotation (docs/control-plane.md).
   await applyJob('etl', { args: ['python', '-c', 'print(1)'], metadata: { annotations: { 'fake.cdk8s-dask.io/run-for': '3s' } } });
   await eventually(async () => {
@@ -47,7 +38,7 @@ test('a runner that exits 0: cluster created, job Running then Successful, clust
   expect(await exists('pod', 'etl-runner')).toBe(true);
 });
 
-test('a runner that fails with restartPolicy Never: job Failed, cluster deleted', async () => {
+operator.it('a runner that fails with restartPolicy Never: job Failed, cluster deleted', async () => {
   await applyJob('broken', { args: ['python', '-c', 'raise SystemExit(1)'], restartPolicy: 'Never', metadata: { annotations: { 'fake.cdk8s-dask.io/outcome': 'Failed', 'fake.cdk8s-dask.io/run-for': '1s' } } });
   await eventually(async () => expect((await jobStatus('broken')).jobStatus).toBe('Failed'), { timeoutMs: 60_000, describe: 'job Failed' });
   await eventually(async () => expect(await exists('daskcluster', 'broken')).toBe(false), { timeoutMs: 30_000, describe: 'cluster deleted' });
@@ -55,7 +46,7 @@ test('a runner that fails with restartPolicy Never: job Failed, cluster deleted'
   expect(events.items).toContainEqual(expect.objectContaining({ reason: 'JobFailed', type: 'Warning' }));
 });
 
-test('deleting the DaskJob removes its runner and cluster', async () => {
+operator.it('deleting the DaskJob removes its runner and cluster', async () => {
   await applyJob('cancelled', { args: ['sleep', '3600'], metadata: { annotations: { 'fake.cdk8s-dask.io/outcome': 'Running' } } });
   await eventually(async () => expect((await jobStatus('cancelled')).jobStatus).toBe('Running'), { timeoutMs: 30_000, describe: 'job Running' });
   await kubectl(['delete', 'daskjob', 'cancelled', '-n', ns.name]);

@@ -9,6 +9,7 @@
 import { ADDRESS_OVERRIDE_ENV, createSchedulerClient, type SchedulerClient } from '../../operator/scheduler';
 import { DaskProcesses, freePort, type SchedulerProc } from '../dask/support/dask-procs';
 import { eventually, itOnTier, kubectl, kubectlJson, withNamespace } from './support';
+import { seedCluster } from './support/dask';
 import { ensureOperatorBuilt, OperatorProcess } from './support/operator';
 
 jest.setTimeout(240_000);
@@ -40,27 +41,7 @@ interface CheckResult {
 }
 
 function clusterManifest(name: string, workers: number): string {
-  return JSON.stringify({
-    apiVersion: 'kubernetes.dask.org/v1',
-    kind: 'DaskCluster',
-    metadata: { name },
-    spec: {
-      scheduler: {
-        spec: { containers: [{ name: 'scheduler', image: 'ghcr.io/dask/dask:latest', args: ['dask-scheduler'] }] },
-        service: {
-          type: 'ClusterIP',
-          ports: [
-            { name: 'tcp-comm', port: 8786, protocol: 'TCP', targetPort: 'tcp-comm' },
-            { name: 'http-dashboard', port: 8787, protocol: 'TCP', targetPort: 'http-dashboard' },
-          ],
-        },
-      },
-      worker: {
-        replicas: workers,
-        spec: { containers: [{ name: 'worker', image: 'ghcr.io/dask/dask:latest', args: ['dask-worker', '--name', '$(DASK_WORKER_NAME)'] }] },
-      },
-    },
-  });
+  return JSON.stringify(seedCluster({ name, replicas: workers }));
 }
 
 async function workerPods(cluster: string): Promise<PodLite[]> {

@@ -6,8 +6,7 @@
 import { freePort } from '../dask/support/dask-procs';
 import { eventually, kubectl, kubectlJson, withNamespace } from './support';
 import { ensureOperatorBuilt, OperatorProcess } from './support/operator';
-import { loadYaml } from '../support/yaml';
-import { stringify } from 'yaml';
+import { seedCluster } from './support/dask';
 
 jest.setTimeout(180_000);
 const ns = withNamespace('leader');
@@ -36,13 +35,6 @@ const holder = async (): Promise<string | undefined> =>
 const workers = async (cluster: string): Promise<number> =>
   (await kubectlJson<{ items: unknown[] }>(['get', 'pods', '-n', ns.name, '-l', `dask.org/cluster-name=${cluster},dask.org/component=worker`, '-o', 'json'])).items.length;
 
-function seed(name: string, replicas: number): string {
-  const o = loadYaml('test/fixtures/seed/my-cluster.yaml')[0] as Record<string, any>;
-  const text = JSON.stringify(o).replace(/my-cluster/g, name);
-  const c = JSON.parse(text);
-  c.spec.worker.replicas = replicas;
-  return stringify(c);
-}
 
 test('one leader reconciles; after it is killed the standby takes over', async () => {
   const a = await startReplica();
@@ -61,7 +53,7 @@ test('one leader reconciles; after it is killed the standby takes over', async (
   expect(metrics.text).toMatch(/dask_operator_reconcile_total/);
   expect(metrics.text).toMatch(/dask_operator_leader/);
 
-  await kubectl(['apply', '-n', ns.name, '-f', '-'], { input: seed('led', 2) });
+  await kubectl(['apply', '-n', ns.name, '-f', '-'], { input: JSON.stringify(seedCluster({ name: 'led', replicas: 2 })) });
   await eventually(async () => expect(await workers('led')).toBe(2), { timeoutMs: 30_000, describe: '2 workers under the first leader' });
 
   // Kill whichever holds the lease (identity is hostname_pid outside a pod); the other says "standby" on /readyz.

@@ -6,6 +6,7 @@
  */
 import { eventually, itOnTier, kubectl, kubectlJson, withNamespace } from './support';
 import { ensureOperatorBuilt, OperatorProcess } from './support/operator';
+import { seedCluster } from './support/dask';
 
 jest.setTimeout(180_000);
 
@@ -17,24 +18,7 @@ interface ConfigMapLite {
 }
 
 function clusterManifest(name: string): string {
-  return JSON.stringify({
-    apiVersion: 'kubernetes.dask.org/v1',
-    kind: 'DaskCluster',
-    metadata: { name },
-    spec: {
-      scheduler: {
-        spec: { containers: [{ name: 'scheduler', image: 'ghcr.io/dask/dask:latest', args: ['dask-scheduler'] }] },
-        service: {
-          type: 'ClusterIP',
-          ports: [
-            { name: 'tcp-comm', port: 8786, protocol: 'TCP', targetPort: 'tcp-comm' },
-            { name: 'http-dashboard', port: 8787, protocol: 'TCP', targetPort: 'http-dashboard' },
-          ],
-        },
-      },
-      worker: { replicas: 1, spec: { containers: [{ name: 'worker', image: 'ghcr.io/dask/dask:latest', args: ['dask-worker'] }] } },
-    },
-  });
+  return JSON.stringify(seedCluster({ name, replicas: 1 }));
 }
 
 async function configMap(name: string): Promise<ConfigMapLite | undefined> {
