@@ -6,7 +6,7 @@ import type { Request } from '../runtime/object';
 import type { ReconcileContext, Result } from '../runtime/reconcile';
 import { dashboardAddress, defaultWorkerGroup, schedulerAddress, schedulerPod, schedulerService, workerSelector } from '../../lib/render';
 import type { DaskCluster, DaskClusterStatus, DaskWorkerGroup, Pod, Service } from '../../lib/schema/generated/types';
-import { clusterNameProblem, DASK_CLUSTER, defaultWorkerGroupName, schedulerName } from '../../lib/schema/names';
+import { clusterNameProblem, defaultWorkerGroupName, schedulerName } from '../../lib/schema/names';
 import { ConditionInput, findCondition, jsonEqual, setConditions } from './conditions';
 import type { DaskContext } from './context';
 import { isControlledBy, isFinished, isReady, isTerminating } from './pods';
@@ -20,7 +20,7 @@ const ref = (c: DaskCluster) => ({ plural: 'daskclusters' as const, namespace: c
 
 export async function reconcileCluster(ctx: DaskContext, req: Request, rc: ReconcileContext): Promise<Result | void> {
   const cluster = ctx.caches.clusters.get(req.namespace, req.name);
-  if (!cluster || isTerminating(cluster as unknown as Pod)) return;
+  if (!cluster || cluster.metadata.deletionTimestamp) return;
   const now = ctx.now();
   const generation = cluster.metadata.generation;
 
@@ -215,4 +215,3 @@ async function checkIdle(ctx: DaskContext, cluster: DaskCluster, schedulerReady:
   return period;
 }
 
-export const DASK_CLUSTER_GVK = { apiVersion: `kubernetes.dask.org/v1`, kind: DASK_CLUSTER.kind };
