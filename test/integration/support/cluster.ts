@@ -606,3 +606,23 @@ function fakeNode(name: string): object {
 export function readState(file: string): ClusterState {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as ClusterState;
 }
+
+/**
+ * Restarts one component of a running cluster with the same command line and log file (e.g. to prove that clients
+ * survive a kube-apiserver restart). Returns the updated state; pass that one to stopCluster.
+ */
+export async function restartComponent(state: ClusterState, name: string, log: (l: string) => void = defaultLog): Promise<ClusterState> {
+  const p = state.processes.find((x) => x.name === name);
+  if (!p) throw new Error(`no component ${name} in this cluster (have ${state.processes.map((x) => x.name).join(', ')})`);
+  if (!isOurProcess(p)) throw new Error(`${name} (pid ${p.pid}) is not running`);
+  const [exe, ...args] = fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').filter((s, i, a) => i < a.length - 1 || s !== '');
+  await stopProcess(p, log);
+  const fd = fs.openSync(p.log, 'a');
+  const child = spawn(exe, args, { detached: true, stdio: ['ignore', fd, fd], cwd: state.dir });
+  fs.closeSync(fd);
+  if (child.pid === undefined) throw new Error(`could not restart ${name}`);
+  child.unref();
+  log(`restarted ${name} (pid ${p.pid} -> ${child.pid})`);
+  const next: ClusterProcess = { ...p, pid: child.pid };
+  return { ...state, processes: state.processes.map((x) => (x === p ? next : x)) };
+}
