@@ -1,7 +1,7 @@
 /**
  * Benchmark: how long the operator takes to bring a worker group from 0 to N Ready worker Pods on the local control
- * plane, against a baseline measured in the same run on the same cluster: a Deployment of N replicas (Kubernetes'
- * own ReplicaSet controller, the floor for "N pods Ready" on this machine). Also the scale-down N → 0.
+ * plane, against two baselines measured in the same run on the same cluster: a Deployment of N replicas (Kubernetes'
+ * own ReplicaSet controller) and the floor, the same Pods created by a bare client 10 at a time. Also N → 0.
  *
  *   npm run bench                      N=50, 3 repeats (≈ 2 min)
  *   BENCH_N=100 BENCH_REPEATS=5 npm run bench
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     await until('the warm-up cluster', async () => (await readyPods('dask.org/cluster-name=warmup')) === 2);
     await custom.deleteNamespacedCustomObject({ group: 'kubernetes.dask.org', version: 'v1', namespace: NS, plural: 'daskclusters', name: 'warmup' });
 
-    const results: Record<string, number[]> = { operatorUp: [], baselineUp: [], operatorDown: [], baselineDown: [] };
+    const results: Record<string, number[]> = { operatorUp: [], baselineUp: [], floorUp: [], operatorDown: [], baselineDown: [], floorDown: [] };
     for (let i = 0; i < REPEATS; i++) {
       // Operator: a DaskCluster with N workers (the scheduler Pod is created alongside; we time the workers).
       const name = `b${i}`;
@@ -84,6 +84,26 @@ async function main(): Promise<void> {
       await apps.patchNamespacedDeployment({ namespace: NS, name: dname, body: [{ op: 'replace', path: '/spec/replicas', value: 0 }] });
       results.baselineDown.push(await until(`0 pods of ${dname}`, async () => (await anyPods(`app=${dname}`)) === 0));
       await apps.deleteNamespacedDeployment({ namespace: NS, name: dname });
+      // Floor: the same Pods created by a bare client, 10 requests at a time (what no controller can beat).
+      const fname = `f${i}`;
+      const names = Array.from({ length: N }, (_, k) => `${fname}-${k}`);
+      const t0 = performance.now();
+      let next = 0;
+      await Promise.all(Array.from({ length: 10 }, async () => {
+        while (next < names.length) {
+          const podName = names[next++];
+          await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: podName, labels: { floor: fname } }, spec: { containers: [{ name: 'c', image: 'pause' }] } } });
+        }
+      }));
+      await until(`${N} Ready bare pods`, async () => (await readyPods(`floor=${fname}`)) === N);
+      results.floorUp.push(performance.now() - t0);
+      const t1 = performance.now();
+      next = 0;
+      await Promise.all(Array.from({ length: 10 }, async () => {
+        while (next < names.length) await core.deleteNamespacedPod({ namespace: NS, name: names[next++] });
+      }));
+      await until(`0 bare pods`, async () => (await anyPods(`floor=${fname}`)) === 0);
+      results.floorDown.push(performance.now() - t1);
       process.stderr.write(`[bench] repeat ${i + 1}/${REPEATS}: operator up ${results.operatorUp[i].toFixed(0)} ms, baseline up ${results.baselineUp[i].toFixed(0)} ms\n`);
     }
     const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
@@ -94,10 +114,10 @@ async function main(): Promise<void> {
       '',
       `Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; local control plane (Kubernetes ${state.tier} tier, kwok). N = ${N}, ${REPEATS} repeats, medians.`,
       '',
-      '| what | operator (DaskWorkerGroup) | baseline (Deployment) | ratio |',
-      '| --- | --- | --- | --- |',
-      `| 0 → ${N} Ready Pods | ${(m.operatorUp / 1000).toFixed(2)} s | ${(m.baselineUp / 1000).toFixed(2)} s | ${(m.operatorUp / m.baselineUp).toFixed(2)} |`,
-      `| ${N} → 0 Pods gone | ${(m.operatorDown / 1000).toFixed(2)} s | ${(m.baselineDown / 1000).toFixed(2)} s | ${(m.operatorDown / m.baselineDown).toFixed(2)} |`,
+      '| what | operator (DaskWorkerGroup) | Deployment | floor (bare client, 10 parallel) | operator / Deployment | operator / floor |',
+      '| --- | --- | --- | --- | --- | --- |',
+      `| 0 → ${N} Ready Pods | ${(m.operatorUp / 1000).toFixed(2)} s | ${(m.baselineUp / 1000).toFixed(2)} s | ${(m.floorUp / 1000).toFixed(2)} s | ${(m.operatorUp / m.baselineUp).toFixed(2)} | ${(m.operatorUp / m.floorUp).toFixed(2)} |`,
+      `| ${N} → 0 Pods gone | ${(m.operatorDown / 1000).toFixed(2)} s | ${(m.baselineDown / 1000).toFixed(2)} s | ${(m.floorDown / 1000).toFixed(2)} s | ${(m.operatorDown / m.baselineDown).toFixed(2)} | ${(m.operatorDown / m.floorDown).toFixed(2)} |`,
       '',
       `Raw (ms): ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map((x) => Math.round(x))])))}`,
       '',
@@ -105,7 +125,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     fs.mkdirSync(path.join(REPO_ROOT, 'bench/results'), { recursive: true });
-    const file = path.join(REPO_ROOT, `bench/results/scale-up-${date}.md`);
+    const file = path.join(REPO_ROOT, `bench/results/scale-up-n${N}-${date}.md`);
     fs.writeFileSync(file, report);
     process.stdout.write(`${report}\nwrote ${path.relative(REPO_ROOT, file)}\n`);
   } finally {

@@ -50,7 +50,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'scheduler-access', help: 'how to reach schedulers: dns (in-cluster Service names), proxy (HTTP through the API server\'s service proxy), none, or auto (dns in a pod, proxy outside)', default: 'auto' },
   { name: 'scheduler-timeout', help: 'milliseconds per scheduler call', default: '10000' },
   { name: 'scale-down-fallback', help: 'when workers cannot be retired through the scheduler: delete (newest first, with a Warning Event) or wait', default: 'delete' },
-  { name: 'create-parallelism', help: 'worker Pods created at once per group', default: '10' },
+  { name: 'create-parallelism', help: 'worker Pods created or deleted at once per group', default: '10' },
   { name: 'create-batch-size', help: 'worker Pods created per reconcile before yielding', default: '50' },
   { name: 'resync-seconds', help: 'full relist of every watch this often', default: '600' },
 ];

@@ -30,7 +30,7 @@ export interface EventSinkLike {
 export type ScaleDownFallback = 'delete' | 'wait';
 
 export interface DaskOperatorOptions extends RenderOptions {
-  /** Pods created at once per worker group. @default 10 */
+  /** Pods created (or deleted) at once per worker group. @default 10 */
   readonly createParallelism: number;
   /** Worker Pods created per reconcile before yielding (the rest follow at once). @default 50 */
   readonly createBatchSize: number;

@@ -19,6 +19,7 @@ import { isConflict } from '../runtime/kube';
 import { keyOf } from '../runtime/object';
 import { ConditionInput, jsonEqual, setConditions } from './conditions';
 import type { DaskContext } from './context';
+import { forEachLimit } from './parallel';
 import { daskWorkerName, isControlledBy, isFinished, isReady, isRunning, isTerminating, newestFirst } from './pods';
 
 const groupRef = (g: DaskWorkerGroup) => ({ plural: 'daskworkergroups' as const, namespace: g.metadata.namespace as string, name: g.metadata.name as string });
@@ -67,10 +68,7 @@ export async function reconcileWorkerGroup(ctx: DaskContext, req: Request, rc: R
   const cached = ctx.caches.pods.list(req.namespace).filter((p) => isControlledBy(p, uid));
   // Self-healing: finished worker Pods (the container exited, or the node lost them) are removed and replaced.
   const finished = cached.filter((p) => isFinished(p) && !isTerminating(p));
-  for (const p of finished) {
-    ctx.expectations.expectDelete(key, p.metadata.name as string);
-    await ctx.api.delete({ plural: 'pods', namespace: req.namespace, name: p.metadata.name as string }, { uid: p.metadata.uid, gracePeriodSeconds: 0 });
-  }
+  await deletePods(ctx, key, finished, 0);
   if (finished.length > 0) ctx.events.event(group, 'Normal', 'WorkersReplaced', `removed ${finished.length} finished worker Pod(s) (${finished.map((p) => p.metadata.name).join(', ')}); replacing them`);
 
   const byName = new Map(cached.map((p) => [p.metadata.name as string, p]));
@@ -152,23 +150,17 @@ async function createWorkers(ctx: DaskContext, group: DaskWorkerGroup, cluster: 
   const ns = group.metadata.namespace as string;
   const names = Array.from({ length: n }, () => newWorkerName(group.metadata.name as string));
   let failure: Error | undefined;
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < names.length && !failure) {
-      const name = names[next++];
-      const pod = workerPod(group, cluster, name, ctx.options);
-      ctx.expectations.expectCreate(key, name);
-      try {
-        await ctx.api.create('pods', ns, pod);
-      } catch (e) {
-        ctx.expectations.pendingCreates(key, (x) => x === name); // drop the expectation
-        const code = (e as { statusCode?: number }).statusCode;
-        if (code === 422 || code === 400 || code === 403) failure = e as Error;
-        else throw e;
-      }
+  await forEachLimit(names, ctx.options.createParallelism, async (name) => {
+    ctx.expectations.expectCreate(key, name);
+    try {
+      await ctx.api.create('pods', ns, workerPod(group, cluster, name, ctx.options));
+    } catch (e) {
+      ctx.expectations.pendingCreates(key, (x) => x === name); // drop this name's expectation
+      const code = (e as { statusCode?: number }).statusCode;
+      if (code === 422 || code === 400 || code === 403) failure = e as Error;
+      else throw e;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(ctx.options.createParallelism, n) }, worker));
+  }, () => failure !== undefined);
   if (failure) {
     const message = `the API server rejected worker Pod creation: ${failure.message}. Fix spec.worker.spec of DaskWorkerGroup ${group.metadata.name}.`;
     ctx.events.event(group, 'Warning', 'CreateFailed', message);
@@ -179,11 +171,11 @@ async function createWorkers(ctx: DaskContext, group: DaskWorkerGroup, cluster: 
   return false;
 }
 
-async function deletePods(ctx: DaskContext, key: string, pods: Pod[]): Promise<void> {
-  for (const p of pods) {
+async function deletePods(ctx: DaskContext, key: string, pods: Pod[], gracePeriodSeconds?: number): Promise<void> {
+  await forEachLimit(pods, ctx.options.createParallelism, async (p) => {
     ctx.expectations.expectDelete(key, p.metadata.name as string);
-    await ctx.api.delete({ plural: 'pods', namespace: p.metadata.namespace as string, name: p.metadata.name as string }, { uid: p.metadata.uid });
-  }
+    await ctx.api.delete({ plural: 'pods', namespace: p.metadata.namespace as string, name: p.metadata.name as string }, { uid: p.metadata.uid, gracePeriodSeconds });
+  });
 }
 
 /** Removes Pending Pods, then retires running workers gracefully; returns a requeue delay when work remains. */
