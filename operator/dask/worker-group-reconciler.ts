@@ -167,6 +167,7 @@ async function createWorkers(ctx: DaskContext, group: DaskWorkerGroup, cluster: 
     conditions.push({ type: 'PodsCreated', status: 'False', reason: 'CreateFailed', message });
     return true;
   }
+  ctx.events.event(group, 'Normal', 'WorkersCreated', `created ${n} worker Pod(s)`);
   conditions.push({ type: 'PodsCreated', status: 'True', reason: 'Created', message: `created ${n} worker Pod(s)` });
   return false;
 }
