@@ -61,6 +61,11 @@ async function main(): Promise<void> {
     await until('the warm-up cluster', async () => (await readyPods('dask.org/cluster-name=warmup')) === 2);
     await custom.deleteNamespacedCustomObject({ group: 'kubernetes.dask.org', version: 'v1', namespace: NS, plural: 'daskclusters', name: 'warmup' });
 
+    const rssMiB = (): number => {
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${operator?.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) / 1024 : NaN;
+    };
+    const rss: { idle: number[]; atN: number[] } = { idle: [], atN: [] };
     const results: Record<string, number[]> = { operatorUp: [], baselineUp: [], floorUp: [], operatorDown: [], baselineDown: [], floorDown: [] };
     for (let i = 0; i < REPEATS; i++) {
       // Operator: a DaskCluster with N workers (the scheduler Pod is created alongside; we time the workers).
@@ -69,7 +74,9 @@ async function main(): Promise<void> {
       const cluster = JSON.parse(JSON.stringify(dropNulls(loadYaml('test/fixtures/seed/my-cluster.yaml')[0])).replace(/my-cluster/g, name));
       cluster.spec.worker.replicas = N;
       await custom.createNamespacedCustomObject({ group: 'kubernetes.dask.org', version: 'v1', namespace: NS, plural: 'daskclusters', body: cluster });
+      rss.idle.push(rssMiB());
       results.operatorUp.push(await until(`${N} Ready workers of ${name}`, async () => (await readyPods(sel)) === N));
+      rss.atN.push(rssMiB());
       await custom.patchNamespacedCustomObject({ group: 'kubernetes.dask.org', version: 'v1', namespace: NS, plural: 'daskclusters', name, body: [{ op: 'replace', path: '/spec/worker/replicas', value: 0 }] });
       results.operatorDown.push(await until(`0 workers of ${name}`, async () => (await anyPods(sel)) === 0));
       await custom.deleteNamespacedCustomObject({ group: 'kubernetes.dask.org', version: 'v1', namespace: NS, plural: 'daskclusters', name });
@@ -118,6 +125,8 @@ async function main(): Promise<void> {
       '| --- | --- | --- | --- | --- | --- |',
       `| 0 → ${N} Ready Pods | ${(m.operatorUp / 1000).toFixed(2)} s | ${(m.baselineUp / 1000).toFixed(2)} s | ${(m.floorUp / 1000).toFixed(2)} s | ${(m.operatorUp / m.baselineUp).toFixed(2)} | ${(m.operatorUp / m.floorUp).toFixed(2)} |`,
       `| ${N} → 0 Pods gone | ${(m.operatorDown / 1000).toFixed(2)} s | ${(m.baselineDown / 1000).toFixed(2)} s | ${(m.floorDown / 1000).toFixed(2)} s | ${(m.operatorDown / m.baselineDown).toFixed(2)} | ${(m.operatorDown / m.floorDown).toFixed(2)} |`,
+      '',
+      `Operator memory (RSS, median): ${median(rss.idle).toFixed(0)} MiB before a run, ${median(rss.atN).toFixed(0)} MiB with ${N} worker Pods (+ the scheduler Pod) in its caches.`,
       '',
       `Raw (ms): ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map((x) => Math.round(x))])))}`,
       '',
