@@ -2,7 +2,8 @@ import { Construct } from 'constructs';
 import { DaskAutoscaler } from './autoscaler';
 import { DaskMetadataProps, DaskResource, DaskResourceProps, replicasProblems, resourcesProblems } from './resource';
 import type { DaskClusterSpec, PodSpec, ServiceSpec } from './schema/generated/types';
-import { clusterNameProblem, DASK_CLUSTER } from './schema/names';
+import { API_VERSION, clusterNameProblem, DASK_CLUSTER, schedulerName } from './schema/names';
+import { schedulerAddress as renderSchedulerAddress } from './render/scheduler';
 import { clusterSpec, DaskEnv, DaskResources, DEFAULT_IMAGE_REPOSITORY, DEFAULT_IMAGE_TAG, DEFAULT_WORKERS } from './spec/cluster-spec';
 import { DaskWorkerGroup, DaskWorkerGroupOptions } from './worker-group';
 
@@ -107,12 +108,13 @@ export class DaskCluster extends DaskResource {
 
   /** Name of the scheduler Service the operator creates (`{name}-scheduler`), for composing Ingress/Istio/mesh objects. */
   public get schedulerServiceName(): string {
-    return `${this.name}-scheduler`;
+    return schedulerName(this.name);
   }
 
-  /** In-cluster address of the scheduler (assuming the default cluster domain). */
+  /** In-cluster address of the scheduler, as the operator injects it into workers (DASK_SCHEDULER_ADDRESS). */
   public schedulerAddress(clusterDomain = 'cluster.local'): string {
-    return `tcp://${this.name}-scheduler.${this.namespace ?? 'default'}.svc.${clusterDomain}:8786`;
+    const wire = { apiVersion: API_VERSION as 'kubernetes.dask.org/v1', kind: 'DaskCluster' as const, metadata: { name: this.name, namespace: this.namespace ?? 'default' }, spec: this.spec };
+    return renderSchedulerAddress(wire, { clusterDomain });
   }
 
   /**

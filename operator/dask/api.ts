@@ -47,6 +47,12 @@ export function objectPath(ref: ObjectRef): string {
   return `${collectionPath(ref.plural, ref.namespace)}/${encodeURIComponent(ref.name)}`;
 }
 
+/** True when the API server refused a write as invalid or forbidden: retrying the same request cannot help. */
+export function isRejected(e: unknown): boolean {
+  const code = (e as { statusCode?: number } | undefined)?.statusCode;
+  return code === 422 || code === 400 || code === 403;
+}
+
 /** Field manager recorded in managedFields for everything the operator writes. */
 export const FIELD_MANAGER = 'dask-operator';
 

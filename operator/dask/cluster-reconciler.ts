@@ -8,6 +8,7 @@ import { dashboardAddress, defaultWorkerGroup, schedulerAddress, schedulerPod, s
 import type { DaskCluster, DaskClusterStatus, DaskWorkerGroup, Pod, Service } from '../../lib/schema/generated/types';
 import { clusterNameProblem, defaultWorkerGroupName, schedulerName } from '../../lib/schema/names';
 import { ConditionInput, findCondition, jsonEqual, setConditions } from './conditions';
+import { isRejected } from './api';
 import type { DaskContext } from './context';
 import { isControlledBy, isFinished, isReady, isTerminating } from './pods';
 
@@ -172,8 +173,7 @@ async function create(ctx: DaskContext, cluster: DaskCluster, plural: 'pods' | '
     }
     return created;
   } catch (e) {
-    const code = (e as { statusCode?: number }).statusCode;
-    if (code === 422 || code === 400 || code === 403) {
+    if (isRejected(e)) {
       const message = `could not create ${body.kind} ${body.metadata.name}: ${(e as Error).message}`;
       ctx.events.event(cluster, 'Warning', 'CreateFailed', message);
       problems.push({ type: 'ComponentsHealthy', status: 'False', reason: 'CreateFailed', message });

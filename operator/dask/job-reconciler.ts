@@ -9,6 +9,7 @@ import { jobCluster, runnerPod } from '../../lib/render';
 import type { DaskJob, DaskJobStatus } from '../../lib/schema/generated/types';
 import { clusterNameProblem, jobRunnerName } from '../../lib/schema/names';
 import { jsonEqual } from './conditions';
+import { isRejected } from './api';
 import type { DaskContext } from './context';
 import { isControlledBy } from './pods';
 
@@ -52,8 +53,7 @@ export async function reconcileJob(ctx: DaskContext, req: Request, _rc: Reconcil
       ctx.events.event(job, 'Normal', 'RunnerCreated', `created runner Pod ${runnerName}`);
     }
   } catch (e) {
-    const code = (e as { statusCode?: number }).statusCode;
-    if (code === 422 || code === 400 || code === 403) {
+    if (isRejected(e)) {
       ctx.events.event(job, 'Warning', 'CreateFailed', `could not create the job's components: ${(e as Error).message}`);
       return { requeueAfter: 60_000 };
     }

@@ -11,10 +11,11 @@ import { RuntimeMetrics } from '../runtime/metrics';
 import { EventRecorder, kubeEventSink } from '../runtime/events';
 import { kubeLeaseClient } from '../runtime/leader';
 import type { KubeObject, Request } from '../runtime/object';
-import { createSchedulerClient, inClusterSchedulerAddress, parseAddressOverrides, schedulerHttpRoutesEnv, serviceProxyBaseUrl, ADDRESS_OVERRIDE_ENV, type HttpFetcher, type SchedulerClient } from '../scheduler';
+import { createSchedulerClient, parseAddressOverrides, schedulerHttpRoutesEnv, serviceProxyBaseUrl, ADDRESS_OVERRIDE_ENV, type HttpFetcher, type SchedulerClient } from '../scheduler';
 import { apiServerFetcher } from './proxy-fetcher';
 import type { DaskCluster, DaskWorkerGroup, DaskAutoscaler, DaskJob, Pod, Service } from '../../lib/schema/generated/types';
-import { API_VERSION, GROUP, LABEL_CLUSTER, PORT_NAME_COMM, PORT_NAME_DASHBOARD, VERSION } from '../../lib/schema/names';
+import { API_VERSION, GROUP, LABEL_CLUSTER, VERSION } from '../../lib/schema/names';
+import { dashboardAddress, schedulerAddress } from '../../lib/render';
 import { loadPlugins, type PluginHost, type WatchedKind } from '../plugins';
 import type { OperatorConfig } from '../config';
 import { RestDaskApi } from './api';
@@ -75,14 +76,8 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
       fetch = proxyFetch;
     }
     if (!address && access === 'dns') {
-      const ports = cluster.spec.scheduler.service.ports ?? [];
-      address = inClusterSchedulerAddress({
-        namespace: cluster.metadata.namespace as string,
-        cluster: cluster.metadata.name as string,
-        clusterDomain: config.clusterDomain,
-        commPort: ports.find((p) => p.name === PORT_NAME_COMM)?.port,
-        dashboardPort: ports.find((p) => p.name === PORT_NAME_DASHBOARD)?.port,
-      });
+      // The same addresses the operator gives workers and writes to status (ports by name from the Service spec).
+      address = { httpBaseUrl: dashboardAddress(cluster, context.options), tcpAddress: schedulerAddress(cluster, context.options) };
     }
     if (!address) return undefined;
     const client = createSchedulerClient({ ...address, timeoutMs: config.schedulerTimeoutMs, retries: 1, ...(fetch ? { fetch } : {}) });

@@ -18,6 +18,7 @@ import type { DaskCluster, DaskWorkerGroup, Pod } from '../../lib/schema/generat
 import { isConflict } from '../runtime/kube';
 import { keyOf } from '../runtime/object';
 import { ConditionInput, jsonEqual, setConditions } from './conditions';
+import { isRejected } from './api';
 import type { DaskContext } from './context';
 import { forEachLimit } from './parallel';
 import { daskWorkerName, isControlledBy, isFinished, isReady, isRunning, isTerminating, newestFirst } from './pods';
@@ -156,8 +157,7 @@ async function createWorkers(ctx: DaskContext, group: DaskWorkerGroup, cluster: 
       await ctx.api.create('pods', ns, workerPod(group, cluster, name, ctx.options));
     } catch (e) {
       ctx.expectations.pendingCreates(key, (x) => x === name); // drop this name's expectation
-      const code = (e as { statusCode?: number }).statusCode;
-      if (code === 422 || code === 400 || code === 403) failure = e as Error;
+      if (isRejected(e)) failure = e as Error;
       else throw e;
     }
   }, () => failure !== undefined);

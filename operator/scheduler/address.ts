@@ -2,6 +2,8 @@
  * Where the scheduler of a DaskCluster can be reached, and the env var that turns its HTTP API on.
  */
 
+import { schedulerName } from '../../lib/schema/names';
+
 /** Env var through which Dask reads `distributed.scheduler.http.routes`. */
 export const SCHEDULER_HTTP_ROUTES_ENV = 'DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES';
 
@@ -55,10 +57,8 @@ export function schedulerHttpRoutesEnv(existingEnv: readonly EnvEntry[] = []): {
   return { name: SCHEDULER_HTTP_ROUTES_ENV, value: JSON.stringify(routes) };
 }
 
-/** Name of the scheduler Service of a DaskCluster. */
-export function schedulerServiceName(cluster: string): string {
-  return `${cluster}-scheduler`;
-}
+/** Name of the scheduler Service of a DaskCluster (the one naming rule, lib/schema/names). */
+export const schedulerServiceName = schedulerName;
 
 export interface InClusterAddressOptions {
   readonly namespace: string;

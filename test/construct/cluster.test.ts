@@ -75,6 +75,9 @@ describe('DaskCluster', () => {
       { name: 'tcp-comm', port: 9786, protocol: 'TCP', targetPort: 'tcp-comm' },
       { name: 'http-dashboard', port: 80, protocol: 'TCP', targetPort: 'http-dashboard' },
     ]);
+    const withPorts = new DaskCluster(chart('data'), 'p2', { schedulerServicePorts: { comm: 9786 } });
+    expect(withPorts.schedulerAddress()).toBe('tcp://p2-scheduler.data.svc.cluster.local:9786');
+    expect(withPorts.schedulerServiceName).toBe('p2-scheduler');
     const bad = chart();
     new DaskCluster(bad, 'bad', { schedulerServicePorts: { dashboard: 70000 } });
     expect(synthError(bad)).toMatch(/test\/bad.*schedulerServicePorts.dashboard must be a port number 1-65535, got 70000/s);
