@@ -28,6 +28,11 @@ export class Expectations {
     return this.pending(this.deletes, key, stillLive);
   }
 
+  /** Drops one expected creation (the create request failed, so the Pod will never appear). */
+  dropCreate(key: string, name: string): void {
+    this.creates.get(key)?.delete(name);
+  }
+
   forget(key: string): void {
     this.creates.delete(key);
     this.deletes.delete(key);

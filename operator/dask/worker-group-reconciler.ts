@@ -156,7 +156,7 @@ async function createWorkers(ctx: DaskContext, group: DaskWorkerGroup, cluster: 
     try {
       await ctx.api.create('pods', ns, workerPod(group, cluster, name, ctx.options));
     } catch (e) {
-      ctx.expectations.pendingCreates(key, (x) => x === name); // drop this name's expectation
+      ctx.expectations.dropCreate(key, name);
       if (isRejected(e)) failure = e as Error;
       else throw e;
     }

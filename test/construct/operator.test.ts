@@ -28,6 +28,10 @@ describe('DaskOperator', () => {
     ]);
   });
 
+  test('the CRDs carry the label the README tells users to wait on', () => {
+    for (const crd of byKind(synth(), 'CustomResourceDefinition')) expect(crd.metadata.labels['app.kubernetes.io/part-of']).toBe('cdk8s-dask');
+  });
+
   test('cluster-scoped objects carry no namespace, even in a namespaced chart', () => {
     const objs = synth({}, 'some-namespace');
     for (const kind of ['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'Namespace']) {
