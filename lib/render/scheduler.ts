@@ -46,14 +46,17 @@ function portOf(cluster: DaskCluster, portName: string, fallback: number): numbe
   return ports.find((p) => p.name === portName)?.port ?? fallback;
 }
 
+/** `{cluster}-scheduler.{ns}.svc.{domain}`: the scheduler Service's in-cluster DNS name. */
+export function schedulerHost(cluster: DaskCluster, opts: RenderOptions = {}): string {
+  return `${schedulerName(cluster.metadata.name as string)}.${cluster.metadata.namespace}.svc.${opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN}`;
+}
+
 /** `tcp://{cluster}-scheduler.{ns}.svc.{domain}:{tcp-comm port}`: what workers and job runners are given. */
 export function schedulerAddress(cluster: DaskCluster, opts: RenderOptions = {}): string {
-  const host = `${schedulerName(cluster.metadata.name as string)}.${cluster.metadata.namespace}.svc.${opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN}`;
-  return `tcp://${host}:${portOf(cluster, PORT_NAME_COMM, SCHEDULER_COMM_PORT)}`;
+  return `tcp://${schedulerHost(cluster, opts)}:${portOf(cluster, PORT_NAME_COMM, SCHEDULER_COMM_PORT)}`;
 }
 
 /** `http://{cluster}-scheduler.{ns}.svc.{domain}:{http-dashboard port}`. */
 export function dashboardAddress(cluster: DaskCluster, opts: RenderOptions = {}): string {
-  const host = `${schedulerName(cluster.metadata.name as string)}.${cluster.metadata.namespace}.svc.${opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN}`;
-  return `http://${host}:${portOf(cluster, PORT_NAME_DASHBOARD, SCHEDULER_DASHBOARD_PORT)}`;
+  return `http://${schedulerHost(cluster, opts)}:${portOf(cluster, PORT_NAME_DASHBOARD, SCHEDULER_DASHBOARD_PORT)}`;
 }
