@@ -221,12 +221,13 @@ interface HttpResult {
   readonly body: string;
 }
 
+/** One HTTP(S) request (http: URLs go over plain HTTP), with a 5 s socket timeout; resolves with status and body. */
 function httpsRequest(
   url: string,
   opts: { method?: string; body?: string; ca?: Buffer; cert?: Buffer; key?: Buffer; insecure?: boolean },
 ): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = https.request(
+    const req = (url.startsWith('http:') ? http : https).request(
       url,
       {
         method: opts.method ?? 'GET',
@@ -253,16 +254,7 @@ function httpsRequest(
 }
 
 function httpGet(url: string): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`timeout on ${url}`)));
-    req.on('error', reject);
-  });
+  return httpsRequest(url, {});
 }
 
 /** Admin-authenticated JSON calls against the apiserver, for readiness checks (tests use client-node/kubectl). */
