@@ -14,13 +14,13 @@ export interface KubeClusterOptions {
   readonly name: string;
   /** @default the kubeconfig context's namespace, else 'default' */
   readonly namespace?: string;
-  /** @default 'ghcr.io/dask/dask:latest' */
+  /** @default 'ghcr.io/dask/dask:2026.8.0' */
   readonly image?: string;
   /** Workers in the default group. @default 3 */
   readonly nWorkers?: number;
   readonly resources?: DaskResources;
   readonly env?: DaskEnv;
-  /** @default ['dask-worker'] */
+  /** @default ['dask', 'worker'] */
   readonly workerCommand?: string[];
   /** @default 'ClusterIP' */
   readonly schedulerServiceType?: string;

@@ -18,7 +18,7 @@ export enum SchedulerServiceType {
 export interface DaskClusterProps extends DaskResourceProps {
   /** Container image of the scheduler and workers. @default `ghcr.io/dask/dask:${imageTag}` */
   readonly image?: string;
-  /** Tag of the default image (ignored when `image` is set). @default 'latest' */
+  /** Tag of the default image (ignored when `image` is set). @default '2026.8.0' (the Dask release the project tests) */
   readonly imageTag?: string;
   /** Number of workers in the default worker group. @default 3 */
   readonly workers?: number;
@@ -26,11 +26,11 @@ export interface DaskClusterProps extends DaskResourceProps {
   readonly env?: DaskEnv;
   /** Requests/limits of the scheduler and worker containers. @default - none */
   readonly resources?: DaskResources;
-  /** Command that starts a worker; `--name $(DASK_WORKER_NAME)` is appended. @default ['dask-worker'] */
+  /** Command that starts a worker; `--name $(DASK_WORKER_NAME)` is appended. @default ['dask', 'worker'] */
   readonly workerCommand?: string[];
   /** Extra worker arguments, after the name. @default - none */
   readonly workerArgs?: string[];
-  /** Extra scheduler arguments, after `dask-scheduler --host 0.0.0.0`. @default - none */
+  /** Extra scheduler arguments, after `dask scheduler --host 0.0.0.0`. @default - none */
   readonly schedulerArgs?: string[];
   /** Type of the `{name}-scheduler` Service. @default SchedulerServiceType.CLUSTER_IP */
   readonly schedulerServiceType?: SchedulerServiceType;

@@ -9,13 +9,13 @@ import { DaskEnv, DaskResources, DEFAULT_IMAGE_REPOSITORY, DEFAULT_IMAGE_TAG, wo
 export interface DaskWorkerGroupOptions {
   /** Number of workers. @default 1 */
   readonly workers?: number;
-  /** Worker image. @default - the cluster's image (standalone: ghcr.io/dask/dask:latest) */
+  /** Worker image. @default - the cluster's image (standalone: ghcr.io/dask/dask:2026.8.0) */
   readonly image?: string;
   /** Worker environment, in order. @default - the cluster's env */
   readonly env?: DaskEnv;
   /** Requests/limits of the worker container. @default - the cluster's resources */
   readonly resources?: DaskResources;
-  /** Command that starts a worker; `--name $(DASK_WORKER_NAME)` is appended. @default ['dask-worker'] */
+  /** Command that starts a worker; `--name $(DASK_WORKER_NAME)` is appended. @default ['dask', 'worker'] */
   readonly workerCommand?: string[];
   /** Extra worker arguments, after the name (e.g. ['--resources', 'GPU=1']). @default - none */
   readonly workerArgs?: string[];

@@ -11,7 +11,18 @@ import {
 } from '../schema/names';
 
 export const DEFAULT_IMAGE_REPOSITORY = 'ghcr.io/dask/dask';
-export const DEFAULT_IMAGE_TAG = 'latest';
+/**
+ * The Dask release the defaults pin (the image tag, and the release our tests run: hack/dask/requirements.txt).
+ * A pinned tag rather than `latest`, so a synthesized cluster does not change under its users when Dask releases.
+ */
+export const DEFAULT_IMAGE_TAG = '2026.8.0';
+/**
+ * The commands that start a scheduler and a worker. `dask scheduler` / `dask worker` exist since distributed 2022.10;
+ * the older `dask-scheduler` / `dask-worker` executables were removed in distributed 2026.6.0, so images with current
+ * Dask cannot run them (the container fails with "executable file not found").
+ */
+export const SCHEDULER_COMMAND: readonly string[] = ['dask', 'scheduler'];
+export const WORKER_COMMAND: readonly string[] = ['dask', 'worker'];
 export const DEFAULT_WORKERS = 3;
 
 /** Resource requests/limits; values are Kubernetes quantities ("2", "500m", "16Gi") or numbers. */
@@ -24,13 +35,13 @@ export interface DaskResources {
 export type DaskEnv = Record<string, string> | readonly EnvVar[];
 
 export interface WorkerSpecOptions {
-  /** @default 'ghcr.io/dask/dask:latest' */
+  /** @default 'ghcr.io/dask/dask:2026.8.0' */
   readonly image?: string;
   /** @default 3 */
   readonly replicas?: number;
   readonly env?: DaskEnv;
   readonly resources?: DaskResources;
-  /** Command that starts a worker; `--name $(DASK_WORKER_NAME)` is appended. @default ['dask-worker'] */
+  /** Command that starts a worker; `--name $(DASK_WORKER_NAME)` is appended. @default ['dask', 'worker'] */
   readonly workerCommand?: readonly string[];
   /** Extra arguments after the worker command and its name. @default [] */
   readonly extraArgs?: readonly string[];
@@ -39,7 +50,7 @@ export interface WorkerSpecOptions {
 
 export interface SchedulerSpecOptions {
   readonly clusterName: string;
-  /** @default 'ghcr.io/dask/dask:latest' */
+  /** @default 'ghcr.io/dask/dask:2026.8.0' */
   readonly image?: string;
   readonly env?: DaskEnv;
   readonly resources?: DaskResources;
@@ -49,7 +60,7 @@ export interface SchedulerSpecOptions {
   readonly commPort?: number;
   /** @default 8787 */
   readonly dashboardPort?: number;
-  /** Extra arguments after `dask-scheduler --host 0.0.0.0`. @default [] */
+  /** Extra arguments after `dask scheduler --host 0.0.0.0`. @default [] */
   readonly extraArgs?: readonly string[];
   readonly metadata?: SimpleObjectMeta;
 }
@@ -81,7 +92,7 @@ export function workerTemplate(opts: WorkerSpecOptions = {}): DaskWorkerTemplate
         container({
           name: 'worker',
           image: opts.image ?? `${DEFAULT_IMAGE_REPOSITORY}:${DEFAULT_IMAGE_TAG}`,
-          args: [...(opts.workerCommand ?? ['dask-worker']), '--name', '$(DASK_WORKER_NAME)', ...(opts.extraArgs ?? [])],
+          args: [...(opts.workerCommand ?? WORKER_COMMAND), '--name', '$(DASK_WORKER_NAME)', ...(opts.extraArgs ?? [])],
           env: envList(opts.env),
           resources: resources(opts.resources),
         }),
@@ -114,7 +125,7 @@ export function schedulerTemplate(opts: SchedulerSpecOptions): DaskSchedulerTemp
     spec: {
       containers: [
         container({
-          args: ['dask-scheduler', '--host', '0.0.0.0', ...(opts.extraArgs ?? [])],
+          args: [...SCHEDULER_COMMAND, '--host', '0.0.0.0', ...(opts.extraArgs ?? [])],
           env: envList(opts.env),
           image: opts.image ?? `${DEFAULT_IMAGE_REPOSITORY}:${DEFAULT_IMAGE_TAG}`,
           livenessProbe: probe(15, 20),

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { App, Chart, Testing } from 'cdk8s';
 import { DaskAutoscaler, DaskCluster, DaskJob, DaskWorkerGroup, SchedulerServiceType } from '../../lib';
 import { crdProblems, dropNulls } from '../../lib/validation/crd-schema';
 import { buildApp } from '../../main';
+import { DEFAULT_IMAGE_TAG } from '../../lib/spec/cluster-spec';
 import { loadYaml } from '../support/yaml';
 
 type Json = Record<string, any>;
@@ -23,9 +25,27 @@ describe('DaskCluster', () => {
     new DaskCluster(c, 'my-cluster', { workers: 3, env: { FOO: 'bar' } });
     const [cluster] = synth(c);
     const seed = dropNulls(loadYaml('test/fixtures/seed/my-cluster.yaml')[0]) as Json;
-    // The seed's client also wrote worker.cluster, a field the CRD ignores; everything else is identical.
+    // The seed's client also wrote worker.cluster, a field the CRD ignores. Two deliberate differences: the commands
+    // are `dask scheduler` / `dask worker` (distributed 2026.6.0 removed `dask-scheduler` / `dask-worker`), and the
+    // image tag is the pinned Dask release instead of `latest`. Everything else is identical.
     delete seed.spec.worker.cluster;
+    const sched = seed.spec.scheduler.spec.containers[0];
+    const worker = seed.spec.worker.spec.containers[0];
+    expect(sched.args.slice(0, 1)).toEqual(['dask-scheduler']);
+    expect(worker.args.slice(0, 1)).toEqual(['dask-worker']);
+    sched.args.splice(0, 1, 'dask', 'scheduler');
+    worker.args.splice(0, 1, 'dask', 'worker');
+    expect(sched.image).toBe('ghcr.io/dask/dask:latest');
+    sched.image = worker.image = 'ghcr.io/dask/dask:2026.8.0';
     expect(cluster).toEqual(seed);
+  });
+
+  test('the default image tag is the Dask release the tests run (hack/dask/requirements.txt)', () => {
+    const pins = Object.fromEntries(
+      readFileSync('hack/dask/requirements.txt', 'utf8').split('\n').filter((l) => /^[a-z]+==/.test(l)).map((l) => l.split('==')),
+    );
+    expect(DEFAULT_IMAGE_TAG).toBe(pins.dask);
+    expect(pins.distributed).toBe(pins.dask);
   });
 
   test('workers default to 3 and the image tag is configurable', () => {
@@ -62,7 +82,7 @@ describe('DaskCluster', () => {
     expect(cluster.spec.scheduler.metadata).toEqual({ labels: { role: 'scheduler' } });
     expect(cluster.spec.worker.metadata).toEqual({ annotations: { 'prometheus.io/scrape': 'true' } });
     expect(cluster.spec.worker.spec.containers[0].args).toEqual(['dask', 'worker', '--name', '$(DASK_WORKER_NAME)', '--nthreads', '4']);
-    expect(cluster.spec.scheduler.spec.containers[0].args).toEqual(['dask-scheduler', '--host', '0.0.0.0', '--idle-timeout', '600']);
+    expect(cluster.spec.scheduler.spec.containers[0].args).toEqual(['dask', 'scheduler', '--host', '0.0.0.0', '--idle-timeout', '600']);
     expect(cluster.spec.worker.spec.containers[0].resources).toEqual({ requests: { memory: '16Gi', cpu: 2 }, limits: { memory: '16Gi' } });
     expect(cluster.spec.worker.spec.containers[0].env[1]).toEqual({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
   });
@@ -147,7 +167,7 @@ describe('standalone constructs', () => {
     const [job] = synth(c);
     expect(crdProblems(job)).toEqual([]);
     expect(job.spec.job.spec).toEqual({
-      containers: [{ name: 'job', image: 'ghcr.io/dask/dask:latest', args: ['python', '-c', 'print(1)'], env: [{ name: 'MODE', value: 'nightly' }] }],
+      containers: [{ name: 'job', image: 'ghcr.io/dask/dask:2026.8.0', args: ['python', '-c', 'print(1)'], env: [{ name: 'MODE', value: 'nightly' }] }],
       restartPolicy: 'OnFailure',
     });
     expect(job.spec.cluster.spec.worker.replicas).toBe(2);
