@@ -1,5 +1,4 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { customResourceDefinitions } from './schema/crds';
 import { ALL_KINDS, GROUP } from './schema/names';
@@ -60,6 +59,7 @@ export interface DaskOperatorProps {
 }
 
 const NAME = 'dask-operator';
+const RBAC = { apiVersion: 'rbac.authorization.k8s.io/v1' };
 
 /** One RBAC rule (the subset of rbac.authorization.k8s.io/v1 PolicyRule the constructs emit). */
 export interface PolicyRule {
@@ -101,9 +101,9 @@ export const LEADER_ELECTION_RULES = [{ apiGroups: ['coordination.k8s.io'], reso
  */
 export class DaskOperator extends Construct {
   public readonly namespace: string;
-  public readonly deployment: k8s.KubeDeployment;
-  public readonly serviceAccount: k8s.KubeServiceAccount;
-  public readonly metricsService: k8s.KubeService;
+  public readonly deployment: ApiObject;
+  public readonly serviceAccount: ApiObject;
+  public readonly metricsService: ApiObject;
   /** The CRD ApiObjects (empty when installCrds is false). */
   public readonly crds: ApiObject[] = [];
 
@@ -125,15 +125,17 @@ export class DaskOperator extends Construct {
       }
     }
     if (props.createNamespace ?? true) {
-      clusterScoped.push(new k8s.KubeNamespace(this, 'Namespace', { metadata: { name: ns, labels } }));
+      clusterScoped.push(new ApiObject(this, 'Namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } }));
     }
-    this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: { name: NAME, namespace: ns, labels } });
+    this.serviceAccount = new ApiObject(this, 'ServiceAccount', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace: ns, labels } });
     const subject = { kind: 'ServiceAccount', name: NAME, namespace: ns };
     const rules = [...OPERATOR_RULES, ...(props.extraRules ?? []).map((r) => ({ ...r }))];
 
     if (watch.length === 0) {
-      const role = new k8s.KubeClusterRole(this, 'ClusterRole', { metadata: { name: NAME, labels }, rules });
-      const binding = new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
+      const role = new ApiObject(this, 'ClusterRole', { ...RBAC, kind: 'ClusterRole', metadata: { name: NAME, labels }, rules });
+      const binding = new ApiObject(this, 'ClusterRoleBinding', {
+        ...RBAC,
+        kind: 'ClusterRoleBinding',
         metadata: { name: NAME, labels },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
         subjects: [subject],
@@ -141,16 +143,20 @@ export class DaskOperator extends Construct {
       clusterScoped.push(role, binding);
     } else {
       for (const watched of [...new Set(watch)].sort()) {
-        new k8s.KubeRole(this, `Role-${watched}`, { metadata: { name: NAME, namespace: watched, labels }, rules });
-        new k8s.KubeRoleBinding(this, `RoleBinding-${watched}`, {
+        new ApiObject(this, `Role-${watched}`, { ...RBAC, kind: 'Role', metadata: { name: NAME, namespace: watched, labels }, rules });
+        new ApiObject(this, `RoleBinding-${watched}`, {
+          ...RBAC,
+          kind: 'RoleBinding',
           metadata: { name: NAME, namespace: watched, labels },
           roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: NAME },
           subjects: [subject],
         });
       }
     }
-    new k8s.KubeRole(this, 'LeaderElectionRole', { metadata: { name: `${NAME}-leader-election`, namespace: ns, labels }, rules: LEADER_ELECTION_RULES });
-    new k8s.KubeRoleBinding(this, 'LeaderElectionRoleBinding', {
+    new ApiObject(this, 'LeaderElectionRole', { ...RBAC, kind: 'Role', metadata: { name: `${NAME}-leader-election`, namespace: ns, labels }, rules: LEADER_ELECTION_RULES });
+    new ApiObject(this, 'LeaderElectionRoleBinding', {
+      ...RBAC,
+      kind: 'RoleBinding',
       metadata: { name: `${NAME}-leader-election`, namespace: ns, labels },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${NAME}-leader-election` },
       subjects: [subject],
@@ -167,7 +173,7 @@ export class DaskOperator extends Construct {
       ...(props.plugins && props.plugins.length > 0 ? [`--plugins=${props.plugins.join(',')}`] : []),
     ];
     const probe = (path: string, initialDelaySeconds: number) => ({
-      httpGet: { path, port: k8s.IntOrString.fromString('metrics') },
+      httpGet: { path, port: 'metrics' },
       initialDelaySeconds,
       periodSeconds: 10,
     });
@@ -176,8 +182,9 @@ export class DaskOperator extends Construct {
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
       ...Object.entries(props.env ?? {}).map(([name, value]) => ({ name, value })),
     ];
-    const q = (v: Record<string, string>) => Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k8s.Quantity.fromString(x)]));
-    this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
+    this.deployment = new ApiObject(this, 'Deployment', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
       metadata: { name: NAME, namespace: ns, labels },
       spec: {
         replicas: props.replicas ?? 1,
@@ -198,8 +205,8 @@ export class DaskOperator extends Construct {
               livenessProbe: probe('/healthz', 10),
               readinessProbe: probe('/readyz', 5),
               resources: {
-                requests: q(props.resources?.requests ?? { cpu: '100m', memory: '128Mi' }),
-                limits: q(props.resources?.limits ?? { memory: '512Mi' }),
+                requests: { ...(props.resources?.requests ?? { cpu: '100m', memory: '128Mi' }) },
+                limits: { ...(props.resources?.limits ?? { memory: '512Mi' }) },
               },
               securityContext: {
                 allowPrivilegeEscalation: false,
@@ -214,9 +221,11 @@ export class DaskOperator extends Construct {
         },
       },
     });
-    this.metricsService = new k8s.KubeService(this, 'MetricsService', {
+    this.metricsService = new ApiObject(this, 'MetricsService', {
+      apiVersion: 'v1',
+      kind: 'Service',
       metadata: { name: `${NAME}-metrics`, namespace: ns, labels },
-      spec: { selector, ports: [{ name: 'metrics', port, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }] },
+      spec: { selector, ports: [{ name: 'metrics', port, targetPort: 'metrics', protocol: 'TCP' }] },
     });
 
     // Cluster-scoped objects must not carry the chart's namespace (cdk8s stamps it on everything).
