@@ -97,7 +97,7 @@ describe('cdk8s-dask installed from its tarball', () => {
     expect(versions.map((v) => v.split('.')[0]).sort()).toEqual(['v20', 'v24']);
   });
 
-  test.each(constructProjects.map((p) => [p.name, p] as const))('%s: only the constructs and what the user brought are installed; the peers resolve to the user's cdk8s and constructs', async (_name, p) => {
+  test.each(constructProjects.map((p) => [p.name, p] as const))('%s: only the constructs and what the user brought are installed; its peers resolve to the cdk8s and constructs the project brought', async (_name, p) => {
     const dir = path.join(work, p.name);
     const r = ok('npm ls', await run(p.node, [npmCli(), 'ls', '--all', '--omit=dev', '--json', '--offline'], dir));
     const tree = JSON.parse(r.stdout) as { dependencies: Record<string, { version: string; dependencies?: object }> };

@@ -105,10 +105,34 @@ describe('cdk8s-dask-operator (package.json): the operator, its bin and the Type
   });
 
   test('every source it loads is shipped (package.json files)', () => {
+    // `build/<dir>` ships a compiled directory, `build/<file>.*` one compiled module.
     const shipped = (m.files ?? []).filter((f) => f.startsWith('build/')).map((f) => f.slice('build/'.length));
-    const missing = [...files]
-      .map((f) => path.relative(ROOT, f))
-      .filter((rel) => !shipped.some((dir) => rel === dir || rel.startsWith(`${dir}/`)));
+    const isShipped = (rel: string): boolean =>
+      shipped.some((entry) => (entry.endsWith('.*') ? rel.replace(/\.(ts|json)$/, '.*') === entry : rel === entry || rel.startsWith(`${entry}/`)));
+    const missing = [...files].map((f) => path.relative(ROOT, f)).filter((rel) => !isShipped(rel));
     expect(missing).toEqual([]);
+  });
+});
+
+describe('the repository imports lib/ by file, never as a directory', () => {
+  // `import ... from '../lib'` resolves through lib/package.json to lib/build/ (the packed output, possibly stale),
+  // not to lib/index.ts.
+  test('no source file imports a bare lib directory', () => {
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+        const rel = path.join(dir, entry.name);
+        if (entry.isDirectory()) {
+          if (!['node_modules', 'build', 'dist', '.venv', '.git'].includes(entry.name)) walk(rel);
+        } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+          for (const spec of valueImports(path.join(ROOT, rel))) {
+            if (spec.startsWith('.') && path.resolve(ROOT, dir, spec) === path.join(ROOT, 'lib')) offenders.push(`${rel}: ${spec}`);
+          }
+        }
+      }
+    };
+    for (const dir of ['lib', 'operator', 'client', 'test', 'examples', 'scripts', 'bench']) walk(dir);
+    for (const spec of valueImports(path.join(ROOT, 'main.ts'))) if (path.resolve(ROOT, spec) === path.join(ROOT, 'lib')) offenders.push(`main.ts: ${spec}`);
+    expect([...new Set(offenders)]).toEqual([]);
   });
 });
