@@ -27,6 +27,9 @@ bash hack/cluster/build.sh >/dev/null
 step "Python venv with dask/distributed (.venv)"
 bash hack/dask/venv.sh
 
+step "the constructs for Python: jsii, API.md, jsii-pacmak wheel, .venv-python (hack/python/package.sh)"
+bash hack/python/package.sh
+
 step "npm cache holds what the consumer test installs offline (hack/consumer/warm-cache.js)"
 node hack/consumer/warm-cache.js
 
