@@ -10,6 +10,7 @@ import { clusterNameProblem, defaultWorkerGroupName, schedulerName } from '../..
 import { ConditionInput, findCondition, jsonEqual, setConditions } from './conditions';
 import { isRejected } from './api';
 import type { DaskContext } from './context';
+import { ContainerFailure, containerFailure, containersRunning } from './container-failures';
 import { isControlledBy, isFinished, isReady, isTerminating } from './pods';
 
 export const PHASE_CREATED = 'Created';
@@ -55,22 +56,36 @@ export async function reconcileCluster(ctx: DaskContext, req: Request, rc: Recon
   const ready = workers.filter(isReady).length;
   const desired = group?.spec?.worker.replicas ?? cluster.spec.worker.replicas ?? 1;
   const schedulerReady = pod !== undefined && isReady(pod);
+  const ours = pod !== undefined && isControlledBy(pod, cluster.metadata.uid);
+  const schedulerFailure = ours ? containerFailure(pod) : undefined;
+  const workerFailure = workers.map(containerFailure).find((f) => f !== undefined);
   const lbWaiting = service?.spec.type === 'LoadBalancer' && !(service.status?.loadBalancer?.ingress?.length);
-  const phase = service && !lbWaiting ? PHASE_RUNNING : PHASE_PENDING;
+  // Running once the Service is up and the scheduler process runs: a Pod whose container cannot start (or crash-loops)
+  // stays in phase Running for the kubelet, so the phase alone would report a cluster that never ran as Running.
+  const schedulerRuns = ours && (schedulerReady || (containersRunning(pod) && !schedulerFailure));
+  const phase = service && !lbWaiting && schedulerRuns ? PHASE_RUNNING : PHASE_PENDING;
   const conditions: ConditionInput[] = [
     schedulerReady
       ? { type: 'SchedulerReady', status: 'True', reason: 'PodReady', message: `scheduler Pod ${schedulerName(req.name)} is Ready` }
-      : { type: 'SchedulerReady', status: 'False', reason: pod ? 'PodNotReady' : 'PodMissing', message: pod ? `scheduler Pod ${pod.metadata.name} is ${pod.status?.phase ?? 'Pending'}` : 'scheduler Pod does not exist yet' },
+      : schedulerFailure
+        ? { type: 'SchedulerReady', status: 'False', reason: schedulerFailure.reason, message: `the scheduler cannot start: ${schedulerFailure.message}` }
+        : { type: 'SchedulerReady', status: 'False', reason: pod ? 'PodNotReady' : 'PodMissing', message: pod ? `scheduler Pod ${pod.metadata.name} is ${pod.status?.phase ?? 'Pending'}` : 'scheduler Pod does not exist yet' },
     ready >= desired
       ? { type: 'WorkersReady', status: 'True', reason: 'AllWorkersReady', message: `${ready}/${desired} workers of ${groupName} are Ready` }
-      : { type: 'WorkersReady', status: 'False', reason: 'WorkersNotReady', message: `${ready}/${desired} workers of ${groupName} are Ready` },
+      : workerFailure
+        ? { type: 'WorkersReady', status: 'False', reason: workerFailure.reason, message: `${ready}/${desired} workers of ${groupName} are Ready; a worker cannot start: ${workerFailure.message}` }
+        : { type: 'WorkersReady', status: 'False', reason: 'WorkersNotReady', message: `${ready}/${desired} workers of ${groupName} are Ready` },
     ...problems,
   ];
+  const prevScheduler = findCondition(cluster.status?.conditions, 'SchedulerReady');
+  if (schedulerFailure && prevScheduler?.reason !== schedulerFailure.reason) {
+    ctx.events.event(cluster, 'Warning', 'SchedulerFailed', `the scheduler cannot start: ${schedulerFailure.message}`);
+  }
   const allGood = schedulerReady && ready >= desired && problems.length === 0 && !lbWaiting;
   conditions.push(
     allGood
       ? { type: 'Ready', status: 'True', reason: 'ClusterReady', message: 'scheduler and all workers are Ready' }
-      : { type: 'Ready', status: 'False', reason: problems[0]?.reason ?? (lbWaiting ? 'LoadBalancerPending' : !schedulerReady ? 'SchedulerNotReady' : 'WorkersNotReady'), message: problems[0]?.message ?? 'waiting for the scheduler and workers to become Ready' },
+      : notReady(problems, schedulerFailure, workerFailure, lbWaiting, schedulerReady),
   );
   const prevComponents = findCondition(cluster.status?.conditions, 'ComponentsHealthy');
   const taken = problems.find((p) => p.reason === 'NameTaken');
@@ -93,6 +108,15 @@ export async function reconcileCluster(ctx: DaskContext, req: Request, rc: Recon
   if (idle === 'deleted') return;
   if (problems.length > 0) return { requeueAfter: 30_000 };
   return idle;
+}
+
+/** The Ready=False condition: the first problem, else the first failing container, else what is still awaited. */
+function notReady(problems: ConditionInput[], scheduler: ContainerFailure | undefined, worker: ContainerFailure | undefined, lbWaiting: boolean, schedulerReady: boolean): ConditionInput {
+  if (problems[0]) return { type: 'Ready', status: 'False', reason: problems[0].reason, message: problems[0].message };
+  if (scheduler) return { type: 'Ready', status: 'False', reason: 'SchedulerFailed', message: `the scheduler cannot start: ${scheduler.message}` };
+  if (worker && schedulerReady) return { type: 'Ready', status: 'False', reason: 'WorkersFailed', message: `a worker cannot start: ${worker.message}` };
+  const reason = lbWaiting ? 'LoadBalancerPending' : !schedulerReady ? 'SchedulerNotReady' : 'WorkersNotReady';
+  return { type: 'Ready', status: 'False', reason, message: 'waiting for the scheduler and workers to become Ready' };
 }
 
 async function writeStatus(ctx: DaskContext, cluster: DaskCluster, status: DaskClusterStatus): Promise<void> {

@@ -18,6 +18,7 @@ import type { DaskCluster, DaskWorkerGroup, Pod } from '../../lib/schema/generat
 import { isConflict } from '../runtime/kube';
 import { keyOf } from '../runtime/object';
 import { ConditionInput, jsonEqual, setConditions } from './conditions';
+import { ContainerFailure, containerFailure } from './container-failures';
 import { isRejected } from './api';
 import type { DaskContext } from './context';
 import { forEachLimit } from './parallel';
@@ -102,10 +103,23 @@ export async function reconcileWorkerGroup(ctx: DaskContext, req: Request, rc: R
   }
 
   const readyCount = live.filter(isReady).length;
+  const failures = live.map(containerFailure).filter((f): f is ContainerFailure => f !== undefined);
+  const failed = failures.length > 0
+    ? `${failures.length} of ${live.length} worker Pod(s) cannot start: ${failures[0].message}`
+    : undefined;
+  const prevHealthy = group.status?.conditions?.find((c) => c.type === 'ContainersHealthy');
+  if (failed && (prevHealthy?.status !== 'False' || prevHealthy.reason !== failures[0].reason)) {
+    ctx.events.event(group, 'Warning', 'WorkerFailed', failed);
+  }
   conditions.push(
+    failed
+      ? { type: 'ContainersHealthy', status: 'False', reason: failures[0].reason, message: failed }
+      : { type: 'ContainersHealthy', status: 'True', reason: 'NoFailures', message: 'no worker container is failing to start' },
     readyCount >= desired && stale.length === 0
       ? { type: 'Ready', status: 'True', reason: 'WorkersReady', message: `${readyCount}/${desired} workers Ready` }
-      : { type: 'Ready', status: 'False', reason: stale.length > 0 ? 'RollingOut' : 'WorkersNotReady', message: `${readyCount}/${desired} workers Ready${stale.length > 0 ? `, ${stale.length} on an old template being replaced` : ''}` },
+      : failed
+        ? { type: 'Ready', status: 'False', reason: 'WorkersFailed', message: `${readyCount}/${desired} workers Ready; ${failed}` }
+        : { type: 'Ready', status: 'False', reason: stale.length > 0 ? 'RollingOut' : 'WorkersNotReady', message: `${readyCount}/${desired} workers Ready${stale.length > 0 ? `, ${stale.length} on an old template being replaced` : ''}` },
   );
   await writeStatus(ctx, group, {
     observedGeneration: generation,

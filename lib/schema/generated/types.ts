@@ -30,7 +30,25 @@ export interface Pod {
     message?: string;
     startTime?: string;
     conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
+    containerStatuses?: ContainerStatus[];
+    initContainerStatuses?: ContainerStatus[];
   };
+}
+
+/** What the kubelet reports of one container (the fields the operator looks at). */
+export interface ContainerStatus {
+  name: string;
+  ready?: boolean;
+  started?: boolean;
+  restartCount?: number;
+  state?: ContainerState;
+  lastState?: ContainerState;
+}
+
+export interface ContainerState {
+  waiting?: { reason?: string; message?: string };
+  running?: { startedAt?: string };
+  terminated?: { exitCode: number; reason?: string; message?: string; startedAt?: string; finishedAt?: string };
 }
 
 /** A Service as the operator creates and reads it. */

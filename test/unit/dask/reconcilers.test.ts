@@ -74,6 +74,56 @@ describe('DaskCluster reconciler', () => {
     expect(w.stores.pods.get(NS, 'my-cluster-scheduler')).toBeDefined();
   });
 
+  test('a scheduler that cannot start: phase stays Pending, SchedulerReady quotes the kubelet, one Warning Event with the hint', async () => {
+    const { w } = world(1);
+    await converge(w);
+    const sched = w.stores.pods.get(NS, 'my-cluster-scheduler') as unknown as Pod;
+    sched.status = {
+      phase: 'Running',
+      conditions: [{ type: 'Ready', status: 'False' }],
+      containerStatuses: [{
+        name: 'scheduler',
+        state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container=scheduler' } },
+        lastState: { terminated: { exitCode: 128, reason: 'StartError', message: 'exec: "dask-scheduler": executable file not found in $PATH: unknown' } },
+      }],
+    };
+    (sched.spec.containers[0] as { args?: string[] }).args = ['dask-scheduler', '--host', '0.0.0.0'];
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    const status = (w.stores.daskclusters.get(NS, 'my-cluster') as unknown as DaskCluster).status;
+    expect(status?.phase).toBe('Pending');
+    const cond = status?.conditions?.find((c) => c.type === 'SchedulerReady');
+    expect(cond).toMatchObject({ status: 'False', reason: 'StartError' });
+    expect(cond?.message).toContain('executable file not found');
+    expect(status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'SchedulerFailed' });
+    const events = w.events.filter((e) => e.reason === 'SchedulerFailed');
+    expect(events).toHaveLength(1);
+    expect(events[0].type).toBe('Warning');
+    expect(events[0].message).toContain('removed the `dask-scheduler` command');
+  });
+
+  test('worker containers that cannot start: the group says so (ContainersHealthy=False, Warning Event), and so does the cluster', async () => {
+    const { w } = world(2);
+    await converge(w);
+    for (const p of workers(w)) {
+      p.status = {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: 'False' }],
+        containerStatuses: [{ name: 'worker', state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off' } }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }],
+      };
+    }
+    await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
+    await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    const g = group(w);
+    expect(g.status?.conditions?.find((c) => c.type === 'ContainersHealthy')).toMatchObject({ status: 'False', reason: 'OOMKilled' });
+    expect(g.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'WorkersFailed' });
+    expect(w.events.filter((e) => e.reason === 'WorkerFailed' && e.type === 'Warning')).toHaveLength(1);
+    const status = (w.stores.daskclusters.get(NS, 'my-cluster') as unknown as DaskCluster).status;
+    expect(status?.conditions?.find((c) => c.type === 'WorkersReady')).toMatchObject({ status: 'False', reason: 'OOMKilled' });
+    expect(status?.phase).toBe('Running');
+  });
+
   test('a Service with the scheduler\'s name that the cluster does not control is left alone (condition NameTaken)', async () => {
     const { w } = world(1);
     w.stores.services.put({ metadata: { name: 'my-cluster-scheduler', namespace: NS, uid: 'foreign' }, spec: {} } as never);
