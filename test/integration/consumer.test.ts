@@ -119,6 +119,20 @@ describe('cdk8s-dask installed from its tarball', () => {
     expect(fs.readdirSync(path.join(dir, 'dist')).sort()).toEqual(['0000-dask-operator.k8s.yaml', '0001-analytics.k8s.yaml']);
   });
 
+  test('the tarball meets Construct Hub\'s conditions: keyword cdk8s, Apache-2.0, a .jsii assembly with a Python target, API.md', () => {
+    const dir = path.join(work, constructProjects[0].name, 'node_modules', 'cdk8s-dask');
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { keywords: string[]; license: string; version: string };
+    expect(manifest.keywords).toContain('cdk8s');
+    expect(manifest.license).toBe('Apache-2.0');
+    const assembly = JSON.parse(fs.readFileSync(path.join(dir, '.jsii'), 'utf8')) as { schema: string; name: string; version: string; license: string; targets: { python: object }; types: Record<string, unknown> };
+    expect(assembly).toMatchObject({ schema: 'jsii/0.10.0', name: 'cdk8s-dask', version: manifest.version, license: 'Apache-2.0', targets: { python: { distName: 'cdk8s-dask', module: 'cdk8s_dask' } } });
+    expect(Object.keys(assembly.types)).toEqual(expect.arrayContaining(['cdk8s-dask.DaskCluster', 'cdk8s-dask.DaskJob', 'cdk8s-dask.IDaskCluster', 'cdk8s-dask.EnvValue']));
+    expect(fs.readFileSync(path.join(dir, 'API.md'), 'utf8')).toContain('### DaskCluster');
+    // Sources and build leftovers stay out of the tarball.
+    expect(fs.existsSync(path.join(dir, 'cluster.ts'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'dist'))).toBe(false);
+  });
+
   test('Node 20 with the lowest cdk8s/constructs and Node 24 with the current ones give byte-identical YAML', () => {
     const outputs = constructProjects.map((p) => {
       const dist = path.join(work, p.name, 'dist');

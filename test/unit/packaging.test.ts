@@ -114,6 +114,14 @@ describe('cdk8s-dask-operator (package.json): the operator, its bin and the Type
   });
 });
 
+describe('cdk8s-dask-operator/client exports the client and the shared vocabulary, no internals', () => {
+  test('client/index.ts', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const client = require('../../client/index') as Record<string, unknown>;
+    expect(Object.keys(client).sort()).toEqual(['Cpu', 'EnvValue', 'KubeCluster', 'KubeClusterError', 'SchedulerServiceType']);
+  });
+});
+
 describe('the repository imports lib/ by file, never as a directory', () => {
   // `import ... from '../lib'` resolves through lib/package.json to lib/build/ (the packed output, possibly stale),
   // not to lib/index.ts.
