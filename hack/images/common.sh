@@ -1,0 +1,22 @@
+# Sourced by hack/images/build.sh and the per-image scripts: progress on stderr, each step timed.
+# Part of every image's cache key: a change here rebuilds every image.
+_img_ms() { local t="${EPOCHREALTIME/./}"; echo $((t / 1000)); }
+_img_fmt() { printf '%d.%01d' $(($1 / 1000)) $((($1 % 1000) / 100)); }
+_img_t0="${_img_t0:-$(_img_ms)}"
+export _img_t0
+img_log() { printf '[images %7ss] %s\n' "$(_img_fmt $(($(_img_ms) - _img_t0)))" "$*" >&2; }
+# step "what" cmd args...: runs cmd, logs its start and its end with the step's duration; returns cmd's status.
+step() {
+  local what="$1" s rc=0
+  shift
+  img_log "${IMG_NAME:-images}: $what ..."
+  s="$(_img_ms)"
+  "$@" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    img_log "${IMG_NAME:-images}: $what FAILED (exit $rc) after $(_img_fmt $(($(_img_ms) - s)))s"
+    return "$rc"
+  fi
+  img_log "${IMG_NAME:-images}: $what done in $(_img_fmt $(($(_img_ms) - s)))s"
+}
+# A fixed timestamp for image metadata and layer entries (reproducible builds).
+export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1767225600}"
