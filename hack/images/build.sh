@@ -89,15 +89,6 @@ node_version() {
     "$repo/package-lock.json"
 }
 
-# Repository paths the Dockerfile's COPY instructions take from the build context (not COPY --from=...).
-dockerfile_sources() {
-  awk 'toupper($1) == "COPY" {
-         from = 0; n = 0
-         for (i = 2; i <= NF; i++) { if ($i ~ /^--from=/) from = 1; else if ($i !~ /^--/) a[++n] = $i }
-         if (!from) for (i = 1; i < n; i++) print a[i]
-       }' "$repo/Dockerfile"
-}
-
 inputs_of() {
   echo "format $FORMAT"
   echo "refs $(refs_of "$1")"
@@ -114,7 +105,7 @@ inputs_of() {
       while read -r s; do
         [ -e "$repo/$s" ] || { echo "Dockerfile copies '$s', which does not exist" >&2; return 1; }
         hash_paths "$repo/$s"
-      done < <(dockerfile_sources)
+      done < <(dockerfile_sources "$repo/Dockerfile")
       ;;
   esac
 }
@@ -146,10 +137,11 @@ ensure() {
   mkdir -p "$work/layout" "$work/tmp"
   img_log "$img: building (key $key)"
   s="$(_img_ms)"
+  # The per-image script's stdout goes to stderr too: stdout carries only the result lines.
   # shellcheck disable=SC2046
   IMG_NAME="$img" REPO="$repo" CACHE="$cache" NODE_ARCHIVE="$( [ "$img" != operator ] || archive_of node)" \
     NODE_VERSION="$( [ "$img" != node ] || node_version)" \
-    bash "$here/$img/build.sh" "$work/layout" "$work/tmp" $(refs_of "$img")
+    bash "$here/$img/build.sh" "$work/layout" "$work/tmp" $(refs_of "$img") >&2
   IMG_NAME="$img" step "OCI archive" python3 "$here/oci.py" archive --layout "$work/layout" --out "$work/image.tar"
   # Into place only when complete: an interrupted build leaves nothing a later run could take for a cache hit.
   mv -f "$work/image.tar" "$archive"

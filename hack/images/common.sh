@@ -20,3 +20,11 @@ step() {
 }
 # A fixed timestamp for image metadata and layer entries (reproducible builds).
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1767225600}"
+# dockerfile_sources DOCKERFILE: the build-context paths its COPY/ADD instructions take (not COPY --from=...).
+dockerfile_sources() {
+  awk 'toupper($1) == "COPY" || toupper($1) == "ADD" {
+         from = 0; n = 0
+         for (i = 2; i <= NF; i++) { if ($i ~ /^--from=/) from = 1; else if ($i !~ /^--/) a[++n] = $i }
+         if (!from) for (i = 1; i < n; i++) print a[i]
+       }' "$1"
+}

@@ -58,6 +58,7 @@ stop_all() {
   if ours "$cpid" "containerd --config $d/config.toml"; then
     kill -TERM "$cpid" 2>/dev/null || true
     wait "$cpid" 2>/dev/null || true
+    img_log "throwaway containerd stopped"
   fi
 }
 trap stop_all EXIT
@@ -89,7 +90,7 @@ done <"$d/images.tsv"
 run() { # run ID REF [ARG...]: ctr run --rm in the host (= our private) network namespace
   local id="$1" ref="$2"
   shift 2
-  c run --rm --net-host --cgroup "/$CG/$id" "$ref" "$id" "$@"
+  c run --rm --net-host --cgroup "/$CG/$id" "$ref" "$id" "$@" </dev/null # (ctr run would eat the loop's input)
 }
 
 pause_check() {
@@ -148,21 +149,48 @@ finally:
             p.wait(timeout=60)
 PY
 
-while IFS=$'\t' read -r ref _; do
+# The image config each image must carry (a Pod's `args` run after the entrypoint; ctr run's arguments replace
+# entrypoint and command, so the runs below spell the entrypoint out).
+config_check() { # config_check ARCHIVE REF 'python expression over c (the config section)'
+  python3 - "$@" <<'PY'
+import json, sys, tarfile
+archive, ref, expr = sys.argv[1:]
+with tarfile.open(archive) as t:
+    blob = lambda d: json.load(t.extractfile("blobs/sha256/" + d.split(":")[1]))
+    idx = json.load(t.extractfile("index.json"))
+    [m] = [m for m in idx["manifests"] if m.get("annotations", {}).get("io.containerd.image.name") == ref]
+    c = blob(blob(m["digest"])["config"]["digest"])["config"]
+keep = ("Entrypoint", "Cmd", "User", "WorkingDir", "Env")
+print(json.dumps({k: c[k] for k in keep if k in c}))
+sys.exit(0 if eval(expr, {"c": c}) else 1)
+PY
+}
+
+while IFS=$'\t' read -r ref archive; do
   case "$ref" in
-    registry.k8s.io/pause:*) check "run $ref; SIGTERM → exit 0" pause_check "$ref" ;;
-    ghcr.io/dask/dask:latest) ;; # same image as the versioned name (checked above that both names exist)
+    registry.k8s.io/pause:*)
+      check "config of $ref" config_check "$archive" "$ref" 'c["Entrypoint"] == ["/pause"]'
+      check "run $ref; SIGTERM → exit 0" pause_check "$ref"
+      ;;
+    ghcr.io/dask/dask:latest) ;; # the same image as the versioned name (both names checked above)
     ghcr.io/dask/dask:*)
-      check "run $ref: dask scheduler --version" run verify-dask "$ref" dask scheduler --version
-      check "run $ref: import dask, distributed, numpy, pandas" run verify-dask "$ref" \
+      check "config of $ref" config_check "$archive" "$ref" \
+        'c["Entrypoint"] == ["tini", "-g", "--"] and any(e.startswith("PATH=/opt/conda/bin:") for e in c["Env"])'
+      check "run $ref: tini -g -- dask scheduler --version" run verify-dask "$ref" tini -g -- dask scheduler --version
+      check "run $ref: import dask, distributed, numpy, pandas" run verify-dask "$ref" tini -g -- \
         python -c 'import dask, distributed, numpy, pandas; print("dask", dask.__version__, "distributed", distributed.__version__, "numpy", numpy.__version__, "pandas", pandas.__version__)'
-      check "run $ref: scheduler /health + worker + compute" run verify-dask "$ref" python -c "$DASK_SMOKE"
+      check "run $ref: dask-scheduler is not on PATH" run verify-dask "$ref" sh -c '! command -v dask-scheduler'
+      check "run $ref: scheduler /health + worker + compute" run verify-dask "$ref" tini -g -- python -c "$DASK_SMOKE"
       ;;
     ghcr.io/cdk8s-dask/dask-operator:*)
-      check "run $ref: node build/operator/main.js --help" run verify-operator "$ref" --help
+      check "config of $ref" config_check "$archive" "$ref" \
+        'c["Entrypoint"] == ["node", "build/operator/main.js"] and c["User"] == "1000:1000" and c["WorkingDir"] == "/app"'
+      check "run $ref: node build/operator/main.js --help" run verify-operator "$ref" \
+        node build/operator/main.js --help
       ;;
     docker.io/library/node:*)
-      check "run $ref: node --version; npm --version" run verify-node "$ref" sh -c 'node --version && npm --version && npx --version'
+      check "config of $ref" config_check "$archive" "$ref" 'c["Cmd"] == ["node"]'
+      check "run $ref: node, npm, npx --version" run verify-node "$ref" sh -c 'node --version && npm --version && npx --version && id node'
       ;;
   esac
 done <"$d/images.tsv"
