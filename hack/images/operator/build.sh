@@ -49,6 +49,9 @@ cp "$REPO/Dockerfile" "$work/context/"
 while read -r src; do
   (cd "$REPO" && cp -a --parents "$src" "$work/context/")
 done < <(dockerfile_sources "$REPO/Dockerfile" | sort -u)
+# One fixed mtime: buildah's layer cache keys COPY steps on file metadata too, so a checkout's fresh mtimes would
+# otherwise repeat `npm ci` for an unchanged package-lock.json.
+find "$work/context" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 host_ca=/etc/ssl/certs/ca-certificates.crt
 cp "$host_ca" "$work/npm-etc/host-ca.pem"
