@@ -52,7 +52,11 @@ done
 
 have() { local b; for b in "$@"; do [ -x "$OUT/$b" ] || return 1; done; }
 # The version key of the dir predates the node group, so coredns is checked by its own version output.
-have_coredns() { [ -x "$OUT/coredns" ] && "$OUT/coredns" -version 2>/dev/null | grep -qx "CoreDNS-${COREDNS_VERSION#v}"; }
+have_coredns() { # (no pipe into grep -q: with pipefail, coredns's SIGPIPE would count as failure)
+  [ -x "$OUT/coredns" ] || return 1
+  local v; v="$("$OUT/coredns" -version 2>/dev/null)" || return 1
+  [[ $'\n'"$v"$'\n' == *$'\n'"CoreDNS-${COREDNS_VERSION#v}"$'\n'* ]]
+}
 have_all() { have "${ALL_BINS[@]}" || return 1; [ "$node" = 0 ] || { have "${NODE_K8S_BINS[@]}" && have_coredns; }; }
 
 if [ "$print_dir" = 1 ]; then
