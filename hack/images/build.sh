@@ -2,13 +2,14 @@
 # Builds the container images a local (registry-less) cluster needs, as OCI archives for
 # `ctr -n k8s.io images import`, and caches them outside the repository. See docs/images.md.
 #
-#   bash hack/images/build.sh [--rebuild] [IMAGE ...]
+#   bash hack/images/build.sh [--rebuild] [--verbose] [IMAGE ...]
 #
 # IMAGE: pause | dask | operator | node (the operator's base, node:24-slim); default: pause dask operator.
 # stdout: one line per image reference, "<ref>\t<absolute path of the OCI archive>". Progress goes to stderr.
 # Each archive is keyed by the hash of its inputs (these scripts, pinned versions, and for the operator the
 # repository files its Dockerfile copies): a run with unchanged inputs only prints the lines. --rebuild ignores the
-# cache for the images named. Cache: ${CDK8S_DASK_CACHE:-$HOME/.cache/cdk8s-dask}/images.
+# cache for the images named; --verbose streams the tools' output (else it goes to the cache's logs/IMAGE.log).
+# Cache: ${CDK8S_DASK_CACHE:-$HOME/.cache/cdk8s-dask}/images.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -18,18 +19,49 @@ source "$here/common.sh"
 # does not rebuild everything).
 FORMAT=1
 
-usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 rebuild=0
+verbose=0
 want=()
 for a in "$@"; do
   case "$a" in
     --rebuild) rebuild=1 ;;
+    -v | --verbose) verbose=1 ;;
     -h | --help) usage; exit 0 ;;
     pause | dask | operator | node) want+=("$a") ;;
     *) echo "hack/images/build.sh: unknown argument '$a'" >&2; usage >&2; exit 2 ;;
   esac
 done
 [ "${#want[@]}" -gt 0 ] || want=(pause dask operator)
+
+# Host tools (Debian package names); a missing one is installed with apt-get when we are root.
+need_tools() {
+  local missing=() t pkg
+  for t in "$@"; do
+    pkg="${t#*:}"
+    t="${t%%:*}"
+    command -v "$t" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [[ " $* " == *" gcc:"* ]] && [ ! -f "$(gcc -print-file-name=libc.a 2>/dev/null)" ]; then missing+=(libc6-dev); fi
+  [ "${#missing[@]}" -gt 0 ] || return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    img_log "installing host packages: ${missing[*]}"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >&2
+  else
+    echo "hack/images/build.sh: missing host tools; install the Debian packages: ${missing[*]}" >&2
+    return 1
+  fi
+}
+tools=(python3:python3 gzip:gzip tar:tar flock:util-linux unshare:util-linux)
+for img in "${want[@]}"; do
+  case "$img" in
+    pause) tools+=(gcc:gcc strip:binutils) ;;
+    dask) tools+=(mmdebstrap:mmdebstrap) ;;
+    node) tools+=(mmdebstrap:mmdebstrap npm:npm) ;;
+    operator) tools+=(mmdebstrap:mmdebstrap npm:npm buildah:buildah) ;;
+  esac
+done
+need_tools "${tools[@]}"
 
 cache_root="${CDK8S_DASK_CACHE:-$HOME/.cache/cdk8s-dask}"
 mkdir -p "$cache_root/images/tmp"
@@ -137,11 +169,25 @@ ensure() {
   mkdir -p "$work/layout" "$work/tmp"
   img_log "$img: building (key $key)"
   s="$(_img_ms)"
-  # The per-image script's stdout goes to stderr too: stdout carries only the result lines.
+  # The tools' output goes to a log file (or with --verbose to stderr); stdout carries only the result lines.
+  local log="$cache/logs/$img.log" rc=0
+  mkdir -p "$cache/logs"
+  if [ "$verbose" = 1 ]; then
+    exec 4>&2
+  else
+    exec 4>"$log"
+    img_log "$img: tool output in $log"
+  fi
   # shellcheck disable=SC2046
   IMG_NAME="$img" REPO="$repo" CACHE="$cache" NODE_ARCHIVE="$( [ "$img" != operator ] || archive_of node)" \
-    NODE_VERSION="$( [ "$img" != node ] || node_version)" \
-    bash "$here/$img/build.sh" "$work/layout" "$work/tmp" $(refs_of "$img") >&2
+    NODE_VERSION="$( [ "$img" != node ] || node_version)" IMG_PROGRESS_FD=3 \
+    bash "$here/$img/build.sh" "$work/layout" "$work/tmp" $(refs_of "$img") 3>&2 >&4 2>&4 || rc=$?
+  exec 4>&-
+  if [ "$rc" -ne 0 ]; then
+    [ "$verbose" = 1 ] || { echo "---- last lines of $log ----"; tail -n 40 "$log"; echo "----"; } >&2
+    img_log "$img: build FAILED (exit $rc)"
+    return "$rc"
+  fi
   IMG_NAME="$img" step "OCI archive" python3 "$here/oci.py" archive --layout "$work/layout" --out "$work/image.tar"
   # Into place only when complete: an interrupted build leaves nothing a later run could take for a cache hit.
   mv -f "$work/image.tar" "$archive"

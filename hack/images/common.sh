@@ -4,7 +4,12 @@ _img_ms() { local t="${EPOCHREALTIME/./}"; echo $((t / 1000)); }
 _img_fmt() { printf '%d.%01d' $(($1 / 1000)) $((($1 % 1000) / 100)); }
 _img_t0="${_img_t0:-$(_img_ms)}"
 export _img_t0
-img_log() { printf '[images %7ss] %s\n' "$(_img_fmt $(($(_img_ms) - _img_t0)))" "$*" >&2; }
+# Progress goes to fd $IMG_PROGRESS_FD when build.sh set one (the tools' own output then goes to a log file).
+img_log() {
+  local line
+  line="$(printf '[images %7ss] %s' "$(_img_fmt $(($(_img_ms) - _img_t0)))" "$*")"
+  if [ -n "${IMG_PROGRESS_FD:-}" ]; then echo "$line" >&"$IMG_PROGRESS_FD"; else echo "$line" >&2; fi
+}
 # step "what" cmd args...: runs cmd, logs its start and its end with the step's duration; returns cmd's status.
 step() {
   local what="$1" s rc=0

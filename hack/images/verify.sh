@@ -15,6 +15,9 @@ CG=cdk8s-images-verify
 
 if [ "${1:-}" != --inner ]; then
   lines="$(bash "$here/build.sh" "$@")"
+  for t in containerd:containerd ctr:containerd runc:runc ip:iproute2; do
+    command -v "${t%%:*}" >/dev/null || { echo "hack/images/verify.sh: needs ${t%%:*} (Debian package ${t#*:})" >&2; exit 1; }
+  done
   d="$(mktemp -d /tmp/cdk8s-images-verify.XXXXXX)"
   printf '%s\n' "$lines" >"$d/images.tsv"
   rc=0
