@@ -181,7 +181,7 @@ ensure() {
   # shellcheck disable=SC2046
   IMG_NAME="$img" REPO="$repo" CACHE="$cache" NODE_ARCHIVE="$( [ "$img" != operator ] || archive_of node)" \
     NODE_VERSION="$( [ "$img" != node ] || node_version)" IMG_PROGRESS_FD=3 \
-    bash "$here/$img/build.sh" "$work/layout" "$work/tmp" $(refs_of "$img") 3>&2 >&4 2>&4 || rc=$?
+    bash "$here/$img/build.sh" "$work/layout" "$work/tmp" $(refs_of "$img") 3>&2 >&4 2>&4 4>&- 9>&- || rc=$?
   exec 4>&-
   if [ "$rc" -ne 0 ]; then
     [ "$verbose" = 1 ] || { echo "---- last lines of $log ----"; tail -n 40 "$log"; echo "----"; } >&2

@@ -16,7 +16,8 @@ step() {
   shift
   img_log "${IMG_NAME:-images}: $what ..."
   s="$(_img_ms)"
-  "$@" || rc=$?
+  # The command gets no progress fd: tools that pass fds to dash (mmdebstrap) need the low numbers free.
+  if [ "${IMG_PROGRESS_FD:-}" = 3 ]; then "$@" 3>&- || rc=$?; else "$@" || rc=$?; fi
   if [ "$rc" -ne 0 ]; then
     img_log "${IMG_NAME:-images}: $what FAILED (exit $rc) after $(_img_fmt $(($(_img_ms) - s)))s"
     return "$rc"
