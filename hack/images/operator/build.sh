@@ -24,6 +24,23 @@ if [ "${_IMG_IN_NS:-}" != 1 ]; then
   _IMG_IN_NS=1 exec unshare --mount --propagation private -- bash "${BASH_SOURCE[0]}" "$layout" "$work" "$@"
 fi
 
+# Host paths buildah (containers/image, containers/common) creates as root whatever its configuration says: the
+# blob info cache, netavark's lock and run directory. Those this build created are removed again on the way out.
+created=()
+for p in /var/lib/containers /run/containers /etc/containers/networks; do [ -e "$p" ] || created+=("$p"); done
+remove_created() {
+  local p
+  for p in "${created[@]}"; do
+    case "$p" in
+      /var/lib/containers) rm -f "$p/cache/blob-info-cache-v1.boltdb" ;;
+      /etc/containers/networks) rm -f "$p/netavark.lock" ;;
+    esac
+    [ ! -d "$p" ] || find "$p" -depth -type d -empty -delete 2>/dev/null || true
+    [ ! -e "$p" ] || img_log "operator: left $p (not empty)"
+  done
+}
+trap remove_created EXIT
+
 store="$CACHE/buildah"
 runroot="$work/runroot"
 mkdir -p "$store" "$runroot" "$work/context" "$work/npm-etc"
