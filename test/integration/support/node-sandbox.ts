@@ -36,8 +36,8 @@ export interface NodeTierInfo {
   /** That cgroup in every hierarchy (absolute paths under /sys/fs/cgroup), created by the tier. */
   readonly cgroupDirs: readonly string[];
   readonly containerdSocket: string;
-  /** Image references imported into containerd (namespace k8s.io). */
-  readonly images: readonly string[];
+  /** Images imported into containerd (namespace k8s.io), with the OCI archive each came from. */
+  readonly images: readonly { readonly ref: string; readonly archive: string }[];
   /** The apiserver's UNIX socket (inside the temp dir) that the caller-side forwarder connects to. */
   readonly apiserverSocket: string;
 }

@@ -52,20 +52,30 @@ export interface NodeTierOptions {
   readonly log?: (line: string) => void;
 }
 
+/** Env: a file with the lines `bash hack/images/build.sh` printed (hack/test.sh sets it; nothing is built then). */
+export const IMAGE_LIST_ENV = 'CDK8S_DASK_NODE_IMAGE_LIST';
+
 /**
- * Builds what is missing and lists the images with `bash hack/images/build.sh [names]` (progress on stderr).
- * CDK8S_DASK_NODE_IMAGES (space-separated names such as "pause dask") limits what is built and imported.
+ * The images to import: the lines of the file in CDK8S_DASK_NODE_IMAGE_LIST if set, else of
+ * `bash hack/images/build.sh [names]` (builds what is missing; progress on stderr), where CDK8S_DASK_NODE_IMAGES
+ * (space-separated names such as "pause dask") limits what is built and imported.
  */
 export function resolveImages(): ImageArchive[] {
-  if (!fs.existsSync(IMAGES_SCRIPT)) {
-    throw new Error(`${IMAGES_SCRIPT} is missing: the node tier imports the images it lists (registry.k8s.io/pause at least)`);
-  }
-  const names = (process.env.CDK8S_DASK_NODE_IMAGES ?? '').split(/\s+/).filter(Boolean);
+  const listFile = process.env[IMAGE_LIST_ENV];
   let out: string;
-  try {
-    out = execFileSync('bash', [IMAGES_SCRIPT, ...names], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
-  } catch (err) {
-    throw new Error(`bash hack/images/build.sh ${names.join(' ')} failed (${(err as Error).message}); its progress is above`);
+  if (listFile) {
+    if (!fs.existsSync(listFile)) throw new Error(`${IMAGE_LIST_ENV}=${listFile}: no such file (it should hold the output of hack/images/build.sh)`);
+    out = fs.readFileSync(listFile, 'utf8');
+  } else {
+    if (!fs.existsSync(IMAGES_SCRIPT)) {
+      throw new Error(`${IMAGES_SCRIPT} is missing: the node tier imports the images it lists (registry.k8s.io/pause at least)`);
+    }
+    const names = (process.env.CDK8S_DASK_NODE_IMAGES ?? '').split(/\s+/).filter(Boolean);
+    try {
+      out = execFileSync('bash', [IMAGES_SCRIPT, ...names], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+    } catch (err) {
+      throw new Error(`bash hack/images/build.sh ${names.join(' ')} failed (${(err as Error).message}); its progress is above`);
+    }
   }
   const images = out
     .split('\n')

@@ -173,7 +173,7 @@ export function realNodeHooks(req: RealNodeRequest): StartHooks {
           cgroupRoot: req.sandbox.cgroupRoot,
           cgroupDirs: req.sandbox.cgroupDirs,
           containerdSocket: socket,
-          images: req.images.map((i) => i.ref),
+          images: req.images,
           apiserverSocket,
         },
       };
