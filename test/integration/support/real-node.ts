@@ -46,10 +46,17 @@ function which(cmd: string): string {
   throw new Error(`the node tier needs \`${cmd}\` on PATH (apt-get install containerd)`);
 }
 
-/** Imports every archive once (two references may share one) and checks that every reference is then listed. */
-async function importImages(ctr: string, socket: string, images: readonly ImageArchive[], log: (l: string) => void): Promise<void> {
-  const archives = [...new Set(images.map((i) => i.archive))];
-  for (const archive of archives) {
+/**
+ * Imports every archive once (two references may share one), unpacked for the overlayfs snapshotter so that a Pod's
+ * first start does not pay for it. The pause image's archive goes first (kubelet waits for it only); the others then
+ * import concurrently. `all` also checks that every reference is listed afterwards. Neither promise rejects: errors
+ * are returned, so that an import failing while the control plane starts is reported where it is awaited.
+ */
+function importImages(ctr: string, socket: string, images: readonly ImageArchive[], log: (l: string) => void): {
+  pause: Promise<Error | undefined>;
+  all: Promise<Error | undefined>;
+} {
+  const one = async (archive: string): Promise<void> => {
     if (!fs.existsSync(archive)) throw new Error(`image archive ${archive} is missing: run \`bash hack/images/build.sh\``);
     const s = Date.now();
     try {
@@ -60,14 +67,30 @@ async function importImages(ctr: string, socket: string, images: readonly ImageA
     }
     const refs = images.filter((i) => i.archive === archive).map((i) => i.ref);
     log(`imported ${refs.join(', ')} (${(fs.statSync(archive).size / 1048576).toFixed(1)} MiB) in ${Date.now() - s} ms`);
-  }
-  const { stdout } = await run(ctr, ['--address', socket, '-n', 'k8s.io', 'images', 'ls', '-q']);
-  const listed = new Set(stdout.split('\n').map((l) => l.trim()));
-  const missing = images.filter((i) => !listed.has(i.ref)).map((i) => `${i.ref} (from ${i.archive})`);
-  if (missing.length > 0) {
-    throw new Error(`after import, containerd does not list ${missing.join(', ')}: the archive's index.json lacks the ` +
-      'io.containerd.image.name annotation for that reference (hack/images)');
-  }
+  };
+  const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+  const pauseArchive = images.find((i) => i.ref === cfg.PAUSE_IMAGE)?.archive;
+  const pause = (pauseArchive ? one(pauseArchive) : Promise.reject(new Error(`no archive for ${cfg.PAUSE_IMAGE}`))).then(
+    () => undefined,
+    asError,
+  );
+  const all = pause.then(async (failed) => {
+    if (failed) return failed;
+    try {
+      await Promise.all([...new Set(images.map((i) => i.archive))].filter((a) => a !== pauseArchive).map(one));
+      const { stdout } = await run(ctr, ['--address', socket, '-n', 'k8s.io', 'images', 'ls', '-q']);
+      const listed = new Set(stdout.split('\n').map((l) => l.trim()));
+      const missing = images.filter((i) => !listed.has(i.ref)).map((i) => `${i.ref} (from ${i.archive})`);
+      if (missing.length > 0) {
+        throw new Error(`after import, containerd does not list ${missing.join(', ')}: the archive's index.json lacks the ` +
+          'io.containerd.image.name annotation for that reference (hack/images)');
+      }
+      return undefined;
+    } catch (err) {
+      return asError(err);
+    }
+  });
+  return { pause, all };
 }
 
 const ok200 = async (url: string): Promise<true | undefined> => ((await httpGet(url)).status === 200 ? true : undefined);
@@ -84,8 +107,7 @@ function connects(socketPath: string): Promise<true | undefined> {
 
 /** The startCluster hooks that add the real node. Must run inside the sandbox (network + mount namespace). */
 export function realNodeHooks(req: RealNodeRequest): StartHooks {
-  let imports: Promise<void> | undefined;
-  let importError: unknown;
+  let imports: ReturnType<typeof importImages> | undefined;
   const containerdExe = which('containerd');
   const ctr = which('ctr');
   return {
@@ -108,19 +130,16 @@ export function realNodeHooks(req: RealNodeRequest): StartHooks {
         await run(ctr, ['--address', socket, 'version']);
         return true;
       });
-      // The imports (seconds for the Dask image) overlap with the control plane's start.
-      imports = importImages(ctr, socket, req.images, ctx.log).catch((err: unknown) => {
-        importError = err;
-      });
+      // The imports (seconds for the Dask image) overlap with the control plane's and the node's start.
+      imports = importImages(ctr, socket, req.images, ctx.log);
     },
 
     async afterNodes(ctx: StartContext): Promise<{ node: NodeTierInfo }> {
       const node = path.join(ctx.dir, 'node');
       const socket = path.join(node, 'containerd.sock');
-      const s = Date.now();
-      await imports;
-      if (importError) throw importError;
-      ctx.log(`images ready (${req.images.length} reference(s)): waited ${Date.now() - s} ms`);
+      if (!imports) throw new Error('realNodeHooks: afterNodes ran before beforeControlPlane');
+      const pauseError = await imports.pause;
+      if (pauseError) throw pauseError;
 
       const resolvConf = path.join(node, 'resolv.conf');
       fs.writeFileSync(resolvConf, cfg.nodeResolvConf());
@@ -156,6 +175,11 @@ export function realNodeHooks(req: RealNodeRequest): StartHooks {
       fs.writeFileSync(corefile, cfg.corefile(ctx.kubeconfig, 'cdk8s-dask-local'));
       const dns = ctx.start('coredns', ctx.bin('coredns'), ['-conf', corefile], env);
       await ctx.step('CoreDNS /ready', 60_000, dns, () => ok200(`http://127.0.0.1:${cfg.COREDNS_READY_PORT}/ready`));
+
+      const s = Date.now();
+      const importError = await imports.all;
+      if (importError) throw importError;
+      ctx.log(`all ${req.images.length} image reference(s) imported (waited ${Date.now() - s} ms for the last ones)`);
 
       const apiserverSocket = path.join(ctx.dir, 'apiserver.sock');
       const fwd = ctx.start('apiserver-socket', req.nodeExe, [FORWARDER_SCRIPT, `unix:${apiserverSocket}`, `tcp:127.0.0.1:${req.apiserverPort}`]);
