@@ -1,5 +1,5 @@
 // CoreDNS for the local cluster's node tier, with only the plugins its Corefile uses (see
-// test/integration/support/real-node-dns.ts): cluster.local from the kubernetes plugin, NXDOMAIN for every
+// test/integration/support/real-node-config.ts): cluster.local from the kubernetes plugin, NXDOMAIN for every
 // other name (template), no forwarding plugin compiled in at all. Built by hack/cluster/build.sh --node.
 package main
 

@@ -678,7 +678,9 @@ export async function restartComponent(state: ClusterState, name: string, log: (
   const [exe, ...args] = fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').filter((s, i, a) => i < a.length - 1 || s !== '');
   await stopProcess(p, log);
   const fd = fs.openSync(p.log, 'a');
-  const child = spawn(exe, args, { detached: true, stdio: ['ignore', fd, fd], cwd: state.dir });
+  // Node tier: back into the sandbox's namespaces (nsenter execs the command: the pid stays the component's).
+  const argv = state.node ? ['nsenter', `--target=${state.node.holder.pid}`, '--net', '--mount', '--', exe, ...args] : [exe, ...args];
+  const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', fd, fd], cwd: state.dir });
   fs.closeSync(fd);
   if (child.pid === undefined) throw new Error(`could not restart ${name}`);
   child.unref();
