@@ -26,7 +26,7 @@ module.exports = {
       ...base,
       // One real node (containerd, kubelet): hack/test.sh runs this project in a second Jest invocation, after the others.
       displayName: 'node',
-      testTimeout: 300_000,
+      // (Per-test timeouts: each file calls jest.setTimeout; a project-level testTimeout did not apply here.)
       testMatch: ['<rootDir>/test/node/**/*.test.ts'],
       globalSetup: '<rootDir>/test/node/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/node/setup/global-teardown.ts',
