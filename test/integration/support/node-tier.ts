@@ -155,6 +155,31 @@ export async function startNodeTier(options: NodeTierOptions = {}): Promise<Clus
   let sandbox: Awaited<ReturnType<typeof startSandbox>> | undefined;
   let forwarder: ClusterProcess | undefined;
   let inner: ClusterState | undefined;
+  // Interrupted while starting (Ctrl-C on cluster:up): everything is in the sandbox or our cgroups by then.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (sandbox) {
+      const sb = sandbox;
+      killLeftoversSync({ holder: sb.holder, cgroupDirs: sb.cgroupDirs, containerdSocket: path.join(dir, 'node', 'containerd.sock') }, log);
+      try {
+        process.kill(sb.holder.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      removeCgroupsSync(sb.cgroupDirs, 5_000);
+    }
+    rmTree(dir);
+    log(`interrupted by ${signal} while starting the node tier; removed what it had made`);
+    process.kill(process.pid, signal);
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const handlers = signals.map((sig) => {
+    const h = (): void => {
+      for (const [i, s2] of signals.entries()) process.removeListener(s2, handlers[i]);
+      onSignal(sig);
+    };
+    process.once(sig, h);
+    return h;
+  });
   try {
     sandbox = await startSandbox(dir, NODE_CIDR, SERVICE_CIDR, log);
     const req: InnerRequest = {
@@ -206,6 +231,8 @@ export async function startNodeTier(options: NodeTierOptions = {}): Promise<Clus
     }
     rmTree(dir);
     throw err;
+  } finally {
+    for (const [i, sig] of signals.entries()) process.removeListener(sig, handlers[i]);
   }
 }
 
