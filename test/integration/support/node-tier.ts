@@ -111,6 +111,8 @@ export async function nodeInnerMain(dir: string): Promise<void> {
     serverIpSans: [NODE_IP],
     // logs/exec/port-forward: dial the node by its InternalIP, not by its name (there is no DNS for node names).
     apiserverArgs: ['--kubelet-preferred-address-types=InternalIP'],
+    // Pods get their ServiceAccount token (the operator Pod's in-cluster config needs it), as in any real cluster.
+    serviceAccountAdmission: true,
     fakeNodeTaints: [FAKE_NODE_TAINT],
     hooks: realNodeHooks(req),
   };
