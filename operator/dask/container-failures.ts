@@ -61,6 +61,8 @@ function hint(reason: string, text: string, spec: Container | undefined): string
   return undefined;
 }
 
+const exitText = (code: number): string => `exit code ${code}${code === NOT_FOUND_EXIT ? ': command not found' : ''}`;
+
 function failureOf(pod: Pod, status: ContainerStatus, spec: Container | undefined): ContainerFailure | undefined {
   const waiting = status.state?.waiting;
   const terminated = status.state?.terminated;
@@ -70,10 +72,10 @@ function failureOf(pod: Pod, status: ContainerStatus, spec: Container | undefine
   if (waiting?.reason && FAILED_WAITING.has(waiting.reason)) {
     reason = last?.reason && TELLING_EXIT.has(last.reason) ? last.reason : last?.exitCode === NOT_FOUND_EXIT ? 'CommandNotFound' : waiting.reason;
     parts.push(`${waiting.reason}${waiting.message ? `: ${quote(waiting.message)}` : ''}`);
-    if (last) parts.push(`last exit: ${last.reason ?? 'exited'} (exit code ${last.exitCode}${last.exitCode === NOT_FOUND_EXIT ? ': command not found' : ''})${last.message ? `: ${quote(last.message)}` : ''}`);
+    if (last) parts.push(`last exit: ${last.reason ?? 'exited'} (${exitText(last.exitCode)})${last.message ? `: ${quote(last.message)}` : ''}`);
   } else if (terminated && ((terminated.reason && TELLING_EXIT.has(terminated.reason)) || terminated.exitCode === NOT_FOUND_EXIT)) {
     reason = terminated.reason && TELLING_EXIT.has(terminated.reason) ? terminated.reason : 'CommandNotFound';
-    parts.push(`${terminated.reason} (exit code ${terminated.exitCode})${terminated.message ? `: ${quote(terminated.message)}` : ''}`);
+    parts.push(`${terminated.reason ?? 'exited'} (${exitText(terminated.exitCode)})${terminated.message ? `: ${quote(terminated.message)}` : ''}`);
   }
   if (!reason) return undefined;
   const h = hint(reason, parts.join(' '), spec);

@@ -43,6 +43,8 @@ describe('containerFailure', () => {
     expect(f?.message).toContain('removed the `dask-scheduler` command');
     const other = containerFailure(pod(['mytool'], { name: 'scheduler', state: { terminated: { exitCode: 127, reason: 'Error' } } }));
     expect(other?.reason).toBe('CommandNotFound');
+    // Between restarts the container is only terminated: the same words, so a reader sees no flip-flop.
+    expect(other?.message).toContain('Error (exit code 127: command not found)');
     expect(other?.message).toContain('the image has no `mytool` on its PATH');
   });
 
