@@ -24,6 +24,11 @@ bash scripts/gen-imports.sh --check
 step "control plane binaries (built once, cached under ${CDK8S_DASK_CACHE:-$HOME/.cache/cdk8s-dask})"
 bash hack/cluster/build.sh >/dev/null
 
+step "GitOps tools (built or fetched once, cached under ${CDK8S_DASK_CACHE:-$HOME/.cache/cdk8s-dask}): argocd-health, helm, third-party CRDs"
+bash hack/argocd/build.sh >/dev/null
+bash hack/helm/build.sh >/dev/null
+bash hack/crds/fetch.sh >/dev/null
+
 step "Python venv with dask/distributed (.venv)"
 bash hack/dask/venv.sh
 
