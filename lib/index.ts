@@ -10,3 +10,5 @@ export { customResourceDefinitions, customResourceDefinition } from './schema/cr
 export { crdProblems } from './validation/crd-schema';
 /** Wire-format types of the four kinds and the embedded Kubernetes definitions. */
 export type * as api from './schema/generated/types';
+export * from './argocd';
+export * from './monitoring';

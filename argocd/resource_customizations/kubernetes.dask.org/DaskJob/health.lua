@@ -14,6 +14,9 @@ if s.jobStatus == "Successful" then
   return { status = "Healthy", message = "The job succeeded: " .. runner .. " completed" .. (s.endTime and (" at " .. s.endTime) or "") }
 end
 if s.jobStatus == "Failed" then
+  if s.jobRunnerPodName == nil then
+    return { status = "Degraded", message = "The job failed before its runner started (see the DaskJob's Events)" }
+  end
   return { status = "Degraded", message = "The job failed: " .. runner .. " exited with an error" .. (s.endTime and (" at " .. s.endTime) or "") .. " (kubectl logs " .. runner .. ")" }
 end
 if s.jobStatus == "Suspended" then
