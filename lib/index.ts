@@ -12,3 +12,4 @@ export { crdProblems } from './validation/crd-schema';
 export type * as api from './schema/generated/types';
 export * from './argocd';
 export * from './monitoring';
+export * from './helm/operator-chart';
