@@ -8,10 +8,8 @@ import { ApiObject } from 'cdk8s';
 import { Construct, type IConstruct } from 'constructs';
 import { ALL_KINDS, API_VERSION, GROUP } from './schema/names';
 
-/** The annotation Argo CD orders a sync by (lower waves are applied, and must be healthy, first). */
-export const ARGOCD_SYNC_WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
-/** The annotation carrying per-resource sync options. */
-export const ARGOCD_SYNC_OPTIONS_ANNOTATION = 'argocd.argoproj.io/sync-options';
+const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
+const SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
 
 /** Props of {@link DaskArgoCdHealthChecks}. */
 export interface DaskArgoCdHealthChecksProps {
@@ -113,6 +111,11 @@ export interface ArgoCdSyncWavesOptions {
  * waits for each wave to be healthy before the next). Objects that already carry a sync-wave annotation keep it.
  */
 export class ArgoCdSyncWaves {
+  /** The annotation Argo CD orders a sync by (lower waves are applied, and must be healthy, first). */
+  public static readonly SYNC_WAVE_ANNOTATION = SYNC_WAVE;
+  /** The annotation carrying per-resource sync options. */
+  public static readonly SYNC_OPTIONS_ANNOTATION = SYNC_OPTIONS;
+
   /**
    * Annotates every ApiObject under `scope` (call it once the app is complete, before `synth()`).
    * @returns the number of objects annotated
@@ -126,12 +129,12 @@ export class ArgoCdSyncWaves {
       const isDask = c.apiVersion === API_VERSION;
       const wave = c.kind === 'CustomResourceDefinition' || c.kind === 'Namespace' ? waves.crd : isDask ? waves.dask : waves.operator;
       const annotations: Record<string, string> = c.metadata.toJson().annotations ?? {};
-      if (annotations[ARGOCD_SYNC_WAVE_ANNOTATION] === undefined) {
-        c.metadata.addAnnotation(ARGOCD_SYNC_WAVE_ANNOTATION, String(wave));
+      if (annotations[SYNC_WAVE] === undefined) {
+        c.metadata.addAnnotation(SYNC_WAVE, String(wave));
         n++;
       }
-      if (isDask && skipDryRun && annotations[ARGOCD_SYNC_OPTIONS_ANNOTATION] === undefined) {
-        c.metadata.addAnnotation(ARGOCD_SYNC_OPTIONS_ANNOTATION, 'SkipDryRunOnMissingResource=true');
+      if (isDask && skipDryRun && annotations[SYNC_OPTIONS] === undefined) {
+        c.metadata.addAnnotation(SYNC_OPTIONS, 'SkipDryRunOnMissingResource=true');
       }
     }
     return n;

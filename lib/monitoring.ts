@@ -13,8 +13,7 @@ import type { DaskOperator } from './operator';
 import type { DaskWorkerGroup } from './worker-group';
 import { COMPONENT_WORKER, LABEL_CLUSTER, LABEL_COMPONENT, LABEL_WORKER_GROUP, PORT_NAME_DASHBOARD, schedulerName } from './schema/names';
 
-/** The port workers serve their dashboard and /metrics on when monitored. */
-export const DEFAULT_WORKER_METRICS_PORT = 8788;
+const DEFAULT_WORKER_METRICS_PORT = 8788;
 
 /** Options shared by the monitors. */
 export interface DaskMonitorOptions {
@@ -67,6 +66,9 @@ export interface DaskClusterMonitoringProps extends DaskMonitorOptions {
  * new DaskClusterMonitoring(chart, 'analytics-metrics', { cluster, labels: { release: 'prometheus' } });
  */
 export class DaskClusterMonitoring extends Construct {
+  /** The port workers serve their dashboard and /metrics on when monitored, unless `workerMetricsPort` says otherwise. */
+  public static readonly DEFAULT_WORKER_METRICS_PORT = DEFAULT_WORKER_METRICS_PORT;
+
   /** The scheduler's ServiceMonitor. */
   public readonly schedulerMonitor: ApiObject;
   /** The workers' PodMonitor (undefined when `monitorWorkers` is false). */
