@@ -6,8 +6,9 @@
 #   npm test                                  all projects: unit, dask (real scheduler/workers), integration (real control plane)
 #   npm test -- --selectProjects unit         extra arguments go to Jest
 #
-# First use installs node_modules (with Node 24), builds the control plane (Go, cached under ~/.cache/cdk8s-dask)
-# and creates .venv with dask/distributed; later runs reuse all three.
+# First use installs node_modules (with Node 24), builds the control plane (Go, cached under ~/.cache/cdk8s-dask),
+# builds argocd-health and helm and fetches the third-party CRDs (Go module proxy, cached there too), and creates
+# .venv with dask/distributed; later runs reuse all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/lib/node.sh   # ensures node_modules and puts the pinned Node 24 first on PATH
