@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import { ApiObject, App, Chart } from 'cdk8s';
-import { ArgoCdSyncWaves, DaskCluster, DaskOperator, DaskOperatorHelmChart } from './lib';
+import { ArgoCdSyncWaves, DaskCluster, DaskOperator, DaskOperatorHelmChart } from './lib/index';
 
 export function buildApp(outdir = process.env.CDK8S_OUTDIR ?? 'dist'): App {
   const app = new App({ outdir });

@@ -2,10 +2,9 @@
  * Argo CD integration: the health checks of the four Dask kinds as `argocd-cm` entries, and sync waves that order
  * a synthesized app (CRDs, then the operator, then the Dask objects). See docs/gitops.md.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { ApiObject } from 'cdk8s';
 import { Construct, type IConstruct } from 'constructs';
+import { HEALTH_LUA } from './argocd-health-lua';
 import { ALL_KINDS, API_VERSION, GROUP } from './schema/names';
 
 const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
@@ -33,8 +32,9 @@ export interface DaskArgoCdHealthChecksProps {
  * this object, the rest of Argo CD's settings stay as they are. If Argo CD is installed by Helm or Kustomize, merge
  * {@link DaskArgoCdHealthChecks.configMapData} into its values (`configs.cm`) or patch instead.
  *
- * The scripts are the files in `argocd/resource_customizations/kubernetes.dask.org/<Kind>/health.lua` (Argo CD's own
- * layout, with `health_test.yaml` cases), so they can also be contributed to or vendored into Argo CD's built-ins.
+ * The scripts are the files in `argocd/resource_customizations/kubernetes.dask.org/<Kind>/health.lua` of the repository
+ * (Argo CD's own layout, with `health_test.yaml` cases), embedded in the package by hack/argocd/embed.js; they can
+ * also be contributed to or vendored into Argo CD's built-ins.
  *
  * @example
  * new DaskArgoCdHealthChecks(new Chart(app, 'argocd-settings'), 'dask-health');
@@ -57,7 +57,7 @@ export class DaskArgoCdHealthChecks extends Construct {
     if (!ALL_KINDS.some((k) => k.kind === kind)) {
       throw new Error(`DaskArgoCdHealthChecks.healthScript: no health check for kind '${kind}'; choose one of ${ALL_KINDS.map((k) => k.kind).join(', ')}`);
     }
-    return fs.readFileSync(path.join(customizationsDir(), GROUP, kind, 'health.lua'), 'utf8');
+    return HEALTH_LUA[kind];
   }
 
   /** The ConfigMap (`argocd-cm` in namespace `argocd` by default). */
@@ -141,13 +141,4 @@ export class ArgoCdSyncWaves {
   }
 
   private constructor() {}
-}
-
-/** argocd/resource_customizations of this package: next to lib/ in the repo, next to build/ in the npm package. */
-function customizationsDir(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'argocd', 'resource_customizations');
-    if (fs.existsSync(path.join(candidate, GROUP))) return candidate;
-    if (path.dirname(dir) === dir) throw new Error(`argocd/resource_customizations not found above ${__dirname}: the package is incomplete`);
-  }
 }

@@ -112,7 +112,8 @@ export class DaskClusterMonitoring extends Construct {
         },
       };
       this.workerMonitor = new ApiObject(this, 'WorkerMonitor', podMonitor);
-      serveWorkerMetrics(cluster.apiObject, '/spec/worker/spec/containers/0', cluster.spec.worker.spec.containers[0], this.workerMetricsPort);
+      const spec = cluster.apiObject.toJson().spec as { worker: { spec: { containers: ContainerLike[] } } };
+      serveWorkerMetrics(cluster.apiObject, '/spec/worker/spec/containers/0', spec.worker.spec.containers[0], this.workerMetricsPort);
     }
   }
 

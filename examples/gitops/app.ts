@@ -15,16 +15,14 @@
  *
  *   npx tsc -p tsconfig.json && node build/examples/gitops/app.js    # writes examples/gitops/dist/
  */
-import { ApiObject, App, Chart } from 'cdk8s';
+import { ApiObject, App, Chart, Size } from 'cdk8s';
 import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import type { ICertificate } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate';
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1/VirtualService';
 import type { IPeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication';
 import {
-  ArgoCdSyncWaves, DaskArgoCdHealthChecks, DaskCluster, DaskClusterMonitoring, DaskOperator, DaskOperatorMonitoring,
-  LABEL_CLUSTER, SCHEDULER_DASHBOARD_PORT,
-} from '../../lib';
-import { k8s } from 'cdk8s-plus-33';
+  ArgoCdSyncWaves, Cpu, DaskArgoCdHealthChecks, DaskCluster, DaskClusterMonitoring, DaskOperator, DaskOperatorMonitoring,
+} from '../../lib/index';
 
 export interface AnalyticsProps {
   /** Public host of the dashboard. */
@@ -60,7 +58,7 @@ export function buildGitOpsApp(outdir: string, props: AnalyticsProps = DEFAULT_P
 
   const platform = new Chart(app, 'platform');
   // The team namespace (the operator's Role for it and the team's objects need it; istio-system and argocd exist).
-  new k8s.KubeNamespace(platform, 'analytics-namespace', { metadata: { name: 'analytics', labels: { 'istio-injection': 'enabled' } } });
+  new ApiObject(platform, 'analytics-namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'analytics', labels: { 'istio-injection': 'enabled' } } });
   const operator = new DaskOperator(platform, 'dask', { watchNamespaces: ['analytics'] });
   new DaskOperatorMonitoring(platform, 'dask-metrics', { operator, labels: props.prometheusLabels });
 
@@ -68,7 +66,7 @@ export function buildGitOpsApp(outdir: string, props: AnalyticsProps = DEFAULT_P
   const cluster = new DaskCluster(team, 'analytics', {
     imageTag: '2026.8.0',
     workers: 4,
-    resources: { requests: { cpu: '2', memory: '8Gi' }, limits: { memory: '8Gi' } },
+    resources: { cpu: { request: Cpu.units(2) }, memory: { request: Size.gibibytes(8), limit: Size.gibibytes(8) } },
     // An explicit sidecar.istio.io/inject label on the templates is kept by the operator (it only defaults the
     // label to "false" where none is set); see docs/gitops.md.
     schedulerMetadata: MESH_METADATA,
@@ -84,7 +82,7 @@ export function buildGitOpsApp(outdir: string, props: AnalyticsProps = DEFAULT_P
     spec: {
       hosts: [props.host],
       gateways: [props.gateway],
-      http: [{ route: [{ destination: { host: cluster.schedulerServiceName, port: { number: SCHEDULER_DASHBOARD_PORT } } }] }],
+      http: [{ route: [{ destination: { host: cluster.schedulerServiceName, port: { number: 8787 } } }] }],
     },
   };
   new ApiObject(team, 'dashboard-route', route);
@@ -96,7 +94,8 @@ export function buildGitOpsApp(outdir: string, props: AnalyticsProps = DEFAULT_P
     apiVersion: 'security.istio.io/v1',
     kind: 'PeerAuthentication',
     metadata: { name: 'dask-analytics' },
-    spec: { selector: { matchLabels: { [LABEL_CLUSTER]: cluster.name } }, mtls: { mode: 'PERMISSIVE' } },
+    // The operator labels every Pod of the cluster dask.org/cluster-name (docs/reference.md).
+    spec: { selector: { matchLabels: { 'dask.org/cluster-name': cluster.clusterName } }, mtls: { mode: 'PERMISSIVE' } },
   };
   new ApiObject(team, 'dask-peers', peers);
 

@@ -11,7 +11,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Chart, Yaml } from 'cdk8s';
-import { DEFAULT_OPERATOR_IMAGE, DaskOperator, OPERATOR_VERSION, type DaskOperatorProps, type PolicyRule } from '../operator';
+import { DaskOperator, type DaskOperatorProps, type ImagePullPolicy, type LogLevel, type PolicyRule } from '../operator';
+import { DEFAULT_OPERATOR_IMAGE, OPERATOR_VERSION } from '../operator-rbac';
 import { DaskOperatorMonitoring } from '../monitoring';
 
 /** Options of {@link DaskOperatorHelmChart.files}. */
@@ -52,11 +53,11 @@ function markedProps(watch: boolean): DaskOperatorProps {
     createNamespace: false,
     installCrds: false,
     image: T('image'),
-    imagePullPolicy: T('imagePullPolicy') as DaskOperatorProps['imagePullPolicy'],
+    imagePullPolicy: T('imagePullPolicy') as unknown as ImagePullPolicy,
     replicas: asNumber(T('replicas')),
-    resources: { requests: { [T('resources')]: '1' } },
+    // resources: the construct's default, replaced as a whole by the values' (see template())
     watchNamespaces: watch ? [WATCHED] : [],
-    logLevel: T('logLevel') as DaskOperatorProps['logLevel'],
+    logLevel: T('logLevel') as unknown as LogLevel,
     clusterDomain: T('clusterDomain'),
     concurrency: asNumber(T('concurrency')),
     metricsPort: asNumber(T('metricsPort')),

@@ -1,5 +1,5 @@
 import { buildGitOpsApp } from '../../examples/gitops/app';
-import { DaskArgoCdHealthChecks } from '../../lib';
+import { DaskArgoCdHealthChecks } from '../../lib/index';
 
 describe('examples/gitops: composing with Istio, cert-manager, Prometheus and Argo CD', () => {
   const yaml = buildGitOpsApp('unused').synthYaml();

@@ -8,9 +8,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Chart } from 'cdk8s';
+import { App, Chart, Size } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { DaskOperator, DaskOperatorHelmChart, DaskOperatorMonitoring, type DaskOperatorProps } from '../../lib';
+import { Cpu, DaskOperator, DaskOperatorHelmChart, DaskOperatorMonitoring, ImagePullPolicy, LogLevel, type DaskOperatorProps } from '../../lib/index';
 
 type Json = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 const ROOT = path.join(__dirname, '..', '..');
@@ -61,11 +61,11 @@ describe('the dask-operator Helm chart', () => {
   test('every value maps to its prop: the same objects as the construct with the same settings', () => {
     const props = {
       image: 'registry.example.com/dask-operator:1.2.3',
-      imagePullPolicy: 'Always' as const,
+      imagePullPolicy: ImagePullPolicy.ALWAYS,
       replicas: 2,
-      resources: { requests: { cpu: '200m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+      resources: { cpu: { request: Cpu.millis(200) }, memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) } },
       watchNamespaces: ['team-b', 'team-a', 'team-b'],
-      logLevel: 'debug' as const,
+      logLevel: LogLevel.DEBUG,
       clusterDomain: 'corp.local',
       concurrency: 8,
       metricsPort: 9090,
@@ -73,10 +73,12 @@ describe('the dask-operator Helm chart', () => {
       extraRules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'patch'] }],
       env: { A_SETTING: 'one', B_SETTING: 'two words' },
     };
+    const expected = construct(props, { labels: { release: 'prometheus' }, interval: '30s' });
     const r = helmTemplate({
       image: { repository: 'registry.example.com/dask-operator', tag: '1.2.3', pullPolicy: 'Always' },
       replicaCount: 2,
-      resources: props.resources,
+      // The chart takes Kubernetes' requests/limits form; the construct's Cpu/Size give the same quantities.
+      resources: { requests: { cpu: '200m', memory: '256Mi' }, limits: { memory: '1Gi' } },
       watchNamespaces: props.watchNamespaces,
       logLevel: 'debug',
       clusterDomain: 'corp.local',
@@ -88,7 +90,7 @@ describe('the dask-operator Helm chart', () => {
       serviceMonitor: { enabled: true, labels: { release: 'prometheus' }, interval: '30s' },
     });
     expect(r.stderr).toBe('');
-    expect(byKey(r.docs.map(withoutHelmLabels))).toEqual(byKey(construct(props, { labels: { release: 'prometheus' }, interval: '30s' })));
+    expect(byKey(r.docs.map(withoutHelmLabels))).toEqual(byKey(expected));
     expect(r.docs.filter((d) => d.kind === 'ClusterRole')).toEqual([]);
     expect(r.docs.filter((d) => d.kind === 'Role' && d.metadata.name === 'dask-operator').map((d) => d.metadata.namespace)).toEqual(['team-a', 'team-b']);
   });

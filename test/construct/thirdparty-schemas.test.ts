@@ -7,7 +7,8 @@
 import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { buildGitOpsApp } from '../../examples/gitops/app';
-import { crdProblems, DaskCluster, DaskClusterMonitoring, DaskOperator, DaskOperatorMonitoring } from '../../lib';
+import { DaskCluster, DaskClusterMonitoring, DaskOperator, DaskOperatorMonitoring } from '../../lib/index';
+import { crdProblems } from '../../lib/validation/crd-schema';
 import { defaultWorkerGroup, schedulerService, workerPod } from '../../lib/render';
 import type { DaskCluster as DaskClusterWire, DaskWorkerGroup as DaskWorkerGroupWire } from '../../lib/schema/generated/types';
 import { hasThirdPartySchema, thirdPartySchemaProblems } from '../support/thirdparty-crds';

@@ -5,7 +5,7 @@
  * short of a Prometheus: the exposition is fetched and parsed here, not scraped by a Prometheus server.
  */
 import { App, Chart } from 'cdk8s';
-import { DaskCluster, DaskClusterMonitoring } from '../../lib';
+import { DaskCluster, DaskClusterMonitoring } from '../../lib/index';
 import { DaskProcesses, freePort, pollUntil, type SchedulerProc } from './support/dask-procs';
 
 let procs: DaskProcesses;

@@ -21,7 +21,7 @@
 import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { DaskCluster, DaskJob } from '../../lib';
+import { DaskCluster, DaskJob, RestartPolicy } from '../../lib/index';
 import { ADDRESS_OVERRIDE_ENV } from '../../operator/scheduler';
 import { DaskProcesses, requireVenv, type SchedulerProc } from '../dask/support/dask-procs';
 import { evaluateHealth, sanitizeForTestdata, writeCase, type DaskKind, type Health } from '../support/argocd';
@@ -102,7 +102,7 @@ async function expectHealth(namespace: string, kind: DaskKind, name: string, sta
   }
   expect(seen.health).toEqual({ status, message: expect.stringMatching(message) });
   if (CAPTURE && capture) {
-    const obj = sanitizeForTestdata(seen.obj as Record<string, unknown>, namespace);
+    const obj = sanitizeForTestdata(seen.obj as unknown as Record<string, unknown>, namespace);
     const [health] = evaluateHealth(kind, [obj]);
     expect(health?.status).toBe(status);
     writeCase(kind, capture, obj, health as Health, `Read from the local control plane (${kind} ${name}, written by the cdk8s-dask operator); namespace renamed.`);
@@ -263,7 +263,7 @@ describe('DaskAutoscaler health on real objects', () => {
 });
 
 describe('DaskJob health on real objects', () => {
-  const job = (name: string, annotations: Record<string, string>, restartPolicy: 'Never' | 'OnFailure' = 'OnFailure') =>
+  const job = (name: string, annotations: Record<string, string>, restartPolicy: RestartPolicy = RestartPolicy.ON_FAILURE) =>
     synth(ns.name, (c) => new DaskJob(c, name, { runner: { args: ['python', '-m', 'etl'], restartPolicy, metadata: { annotations } }, cluster: { workers: 1 } }));
 
   test('starting (the runner is not scheduled yet): Progressing', async () => {
@@ -284,7 +284,7 @@ describe('DaskJob health on real objects', () => {
   });
 
   test('failed: Degraded', async () => {
-    await applyObjs(job('job-failed', { 'fake.cdk8s-dask.io/outcome': 'Failed', 'fake.cdk8s-dask.io/run-for': '1s' }, 'Never'));
+    await applyObjs(job('job-failed', { 'fake.cdk8s-dask.io/outcome': 'Failed', 'fake.cdk8s-dask.io/run-for': '1s' }, RestartPolicy.NEVER));
     await expectHealth(ns.name, 'DaskJob', 'job-failed', 'Degraded', /^The job failed: job-failed-runner exited with an error at /, 'failed');
   });
 

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
-import { DaskCluster, DaskOperatorHelmChart } from '../../lib';
+import { DaskCluster, DaskOperatorHelmChart } from '../../lib/index';
 import { eventually, kubectl, kubectlJson, testCluster, withNamespace } from './support';
 
 jest.setTimeout(240_000);

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { parse } from 'yaml';
-import { ArgoCdSyncWaves, DaskArgoCdHealthChecks, DaskCluster, DaskOperator } from '../../lib';
+import { ArgoCdSyncWaves, DaskArgoCdHealthChecks, DaskCluster, DaskOperator } from '../../lib/index';
 import { checkDir, DASK_KINDS, evaluateHealth, healthScript, healthTestCases, healthTool, runHealthTests, type DaskKind } from '../support/argocd';
 
 const testdata = (kind: DaskKind, name: string): Record<string, any> => parse(fs.readFileSync(path.join(checkDir(kind), 'testdata', `${name}.yaml`), 'utf8')); // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -110,7 +110,7 @@ describe('Dask metrics', () => {
     const stored = w.stores.daskjobs.get(NS, 'etl') as unknown as DaskJob;
     expect(stored.status?.jobStatus).toBe('Running');
     expect(await sample(registry, 'dask_operator_jobs', { namespace: NS, job_status: 'Running' })).toBe(1);
-    const runner = w.stores.pods.get(NS, 'etl-runner') as { status: Record<string, unknown> };
+    const runner = w.stores.pods.get(NS, 'etl-runner') as unknown as { status: Record<string, unknown> };
     runner.status = { phase: 'Succeeded' };
     w.clock = new Date(w.clock.getTime() + 90_000);
     await reconcileJob(ctx(), req('etl'), rc);
