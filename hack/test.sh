@@ -8,10 +8,11 @@
 #   npm test -- --selectProjects unit         extra arguments go to Jest (--selectProjects picks the runs too)
 #
 # First use installs node_modules (with Node 24), builds the control plane and the node tier's kubelet, kube-proxy and
-# CoreDNS (Go, cached under ~/.cache/cdk8s-dask), the node's images (hack/images, cached there too), creates .venv
-# with dask/distributed, builds the Python package of the constructs and fills the npm cache for the consumer test;
-# later runs reuse all of it. The node project runs alone, after the others, so that two clusters never share the two
-# cores; where the machine cannot run containers it is skipped with one line saying why.
+# CoreDNS (Go, cached under ~/.cache/cdk8s-dask), the node's images (hack/images, cached there too), argocd-health
+# and helm and fetches the third-party CRDs (Go module proxy, cached there too), creates .venv with dask/distributed,
+# builds the Python package of the constructs and fills the npm cache for the consumer test; later runs reuse all of
+# it. The node project runs alone, after the others, so that two clusters never share the two cores; where the
+# machine cannot run containers it is skipped with one line saying why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/lib/node.sh   # ensures node_modules and puts the pinned Node 24 first on PATH
@@ -24,9 +25,15 @@ tsc --noEmit -p tsconfig.test.json
 
 step "generated files are up to date (imports/ from crds/; crds/ and types are checked by the unit tests)"
 bash scripts/gen-imports.sh --check
+node hack/argocd/embed.js --check
 
 step "control plane binaries (built once, cached under ${CDK8S_DASK_CACHE:-$HOME/.cache/cdk8s-dask})"
 bash hack/cluster/build.sh >/dev/null
+
+step "GitOps tools (built or fetched once, cached under ${CDK8S_DASK_CACHE:-$HOME/.cache/cdk8s-dask}): argocd-health, helm, third-party CRDs"
+bash hack/argocd/build.sh >/dev/null
+bash hack/helm/build.sh >/dev/null
+bash hack/crds/fetch.sh >/dev/null
 
 step "Python venv with dask/distributed (.venv)"
 bash hack/dask/venv.sh

@@ -12,3 +12,6 @@ export * from './options';
 export * from './resource';
 export * from './resources';
 export * from './worker-group';
+export * from './argocd';
+export * from './monitoring';
+export * from './helm/operator-chart';

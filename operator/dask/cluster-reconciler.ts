@@ -60,6 +60,9 @@ export async function reconcileCluster(ctx: DaskContext, req: Request, rc: Recon
   const schedulerFailure = ours ? containerFailure(pod) : undefined;
   const workerFailure = workers.map(containerFailure).find((f) => f !== undefined);
   const lbWaiting = service?.spec.type === 'LoadBalancer' && !(service.status?.loadBalancer?.ingress?.length);
+  // A new worker template being rolled out to the default group: its Ready says RollingOut until no old Pod is left.
+  const groupReady = group && isControlledBy(group, cluster.metadata.uid) ? findCondition(group.status?.conditions, 'Ready') : undefined;
+  const rollingOut = groupReady?.reason === 'RollingOut' && group?.status?.observedGeneration === group?.metadata.generation;
   // Running once the Service is up and the scheduler process runs: a Pod whose container cannot start (or crash-loops)
   // stays in phase Running for the kubelet, so the phase alone would report a cluster that never ran as Running.
   const schedulerRuns = ours && (schedulerReady || (containersRunning(pod) && !schedulerFailure));
@@ -70,9 +73,11 @@ export async function reconcileCluster(ctx: DaskContext, req: Request, rc: Recon
       : schedulerFailure
         ? { type: 'SchedulerReady', status: 'False', reason: schedulerFailure.reason, message: `the scheduler cannot start: ${schedulerFailure.message}` }
         : { type: 'SchedulerReady', status: 'False', reason: pod ? 'PodNotReady' : 'PodMissing', message: pod ? `scheduler Pod ${pod.metadata.name} is ${pod.status?.phase ?? 'Pending'}` : 'scheduler Pod does not exist yet' },
-    ready >= desired
+    ready >= desired && !rollingOut
       ? { type: 'WorkersReady', status: 'True', reason: 'AllWorkersReady', message: `${ready}/${desired} workers of ${groupName} are Ready` }
-      : workerFailure
+      : rollingOut && !workerFailure
+        ? { type: 'WorkersReady', status: 'False', reason: 'RollingOut', message: `${groupName}: ${groupReady?.message ?? 'rolling out a new worker template'}` }
+        : workerFailure
         ? { type: 'WorkersReady', status: 'False', reason: workerFailure.reason, message: `${ready}/${desired} workers of ${groupName} are Ready; a worker cannot start: ${workerFailure.message}` }
         : { type: 'WorkersReady', status: 'False', reason: 'WorkersNotReady', message: `${ready}/${desired} workers of ${groupName} are Ready` },
     ...problems,
@@ -81,11 +86,11 @@ export async function reconcileCluster(ctx: DaskContext, req: Request, rc: Recon
   if (schedulerFailure && prevScheduler?.reason !== schedulerFailure.reason) {
     ctx.events.event(cluster, 'Warning', 'SchedulerFailed', `the scheduler cannot start: ${schedulerFailure.message}`);
   }
-  const allGood = schedulerReady && ready >= desired && problems.length === 0 && !lbWaiting;
+  const allGood = schedulerReady && ready >= desired && !rollingOut && problems.length === 0 && !lbWaiting;
   conditions.push(
     allGood
       ? { type: 'Ready', status: 'True', reason: 'ClusterReady', message: 'scheduler and all workers are Ready' }
-      : notReady(problems, schedulerFailure, workerFailure, lbWaiting, schedulerReady),
+      : notReady(problems, schedulerFailure, workerFailure, lbWaiting, schedulerReady, rollingOut),
   );
   const prevComponents = findCondition(cluster.status?.conditions, 'ComponentsHealthy');
   const taken = problems.find((p) => p.reason === 'NameTaken');
@@ -111,10 +116,11 @@ export async function reconcileCluster(ctx: DaskContext, req: Request, rc: Recon
 }
 
 /** The Ready=False condition: the first problem, else the first failing container, else what is still awaited. */
-function notReady(problems: ConditionInput[], scheduler: ContainerFailure | undefined, worker: ContainerFailure | undefined, lbWaiting: boolean, schedulerReady: boolean): ConditionInput {
+function notReady(problems: ConditionInput[], scheduler: ContainerFailure | undefined, worker: ContainerFailure | undefined, lbWaiting: boolean, schedulerReady: boolean, rollingOut: boolean): ConditionInput {
   if (problems[0]) return { type: 'Ready', status: 'False', reason: problems[0].reason, message: problems[0].message };
   if (scheduler) return { type: 'Ready', status: 'False', reason: 'SchedulerFailed', message: `the scheduler cannot start: ${scheduler.message}` };
   if (worker && schedulerReady) return { type: 'Ready', status: 'False', reason: 'WorkersFailed', message: `a worker cannot start: ${worker.message}` };
+  if (rollingOut && schedulerReady && !lbWaiting) return { type: 'Ready', status: 'False', reason: 'RollingOut', message: 'rolling out a new worker template to the default worker group' };
   const reason = lbWaiting ? 'LoadBalancerPending' : !schedulerReady ? 'SchedulerNotReady' : 'WorkersNotReady';
   return { type: 'Ready', status: 'False', reason, message: 'waiting for the scheduler and workers to become Ready' };
 }

@@ -10,6 +10,7 @@ import type { DaskAutoscaler, DaskCluster, DaskJob, DaskWorkerGroup, Pod, Servic
 import type { RenderOptions } from '../../lib/render';
 import type { DaskApi } from './api';
 import { Expectations } from './expectations';
+import type { DaskMetricsSink } from './metrics';
 
 export interface DaskCaches {
   readonly clusters: CacheReader<DaskCluster>;
@@ -61,4 +62,6 @@ export interface DaskContext {
   schedulerClient(cluster: DaskCluster): SchedulerClient | undefined;
   readonly now: () => Date;
   readonly logger: Logger;
+  /** Dask metrics (scale-downs, deleted workers, finished jobs); absent in unit tests. */
+  readonly metrics?: DaskMetricsSink;
 }

@@ -41,7 +41,9 @@ export async function reconcileJob(ctx: DaskContext, req: Request, _rc: Reconcil
       await ctx.api.delete({ plural: 'daskclusters', namespace: req.namespace, name: req.name }, { uid: cluster.metadata.uid });
       ctx.events.event(job, ok ? 'Normal' : 'Warning', ok ? 'JobSucceeded' : 'JobFailed', `runner Pod ${runnerName} ${ok ? 'succeeded' : 'failed'}; deleted the Dask cluster`);
     }
-    await write({ jobStatus: ok ? 'Successful' : 'Failed', endTime: current.endTime ?? stamp(ctx.now()) });
+    const endTime = current.endTime ?? stamp(ctx.now());
+    if (!finished) ctx.metrics?.jobFinished(ok, current.startTime ? (Date.parse(endTime) - Date.parse(current.startTime)) / 1000 : undefined);
+    await write({ jobStatus: ok ? 'Successful' : 'Failed', endTime });
     return;
   }
   if (finished) return;

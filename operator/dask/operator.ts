@@ -23,6 +23,7 @@ import { reconcileAutoscaler } from './autoscaler-reconciler';
 import { reconcileCluster } from './cluster-reconciler';
 import { DEFAULT_OPTIONS, type DaskCaches, type DaskContext } from './context';
 import { Expectations } from './expectations';
+import { DaskMetrics } from './metrics';
 import { reconcileJob } from './job-reconciler';
 import { UnionWatchable } from './union-cache';
 import { reconcileWorkerGroup } from './worker-group-reconciler';
@@ -56,6 +57,7 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
   };
   const caches = inf as unknown as DaskCaches;
   const events = new EventRecorder({ sink: kubeEventSink(clients.rest), logger, metrics });
+  const daskMetrics = new DaskMetrics(metrics.registry, caches);
 
   const inPod = Boolean(process.env.KUBERNETES_SERVICE_HOST);
   // In a pod, schedulers are reached by their Service DNS names; outside, through the API server's service proxy.
@@ -81,7 +83,7 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
       address = { httpBaseUrl: dashboardAddress(cluster, context.options), tcpAddress: schedulerAddress(cluster, context.options) };
     }
     if (!address) return undefined;
-    const client = createSchedulerClient({ ...address, timeoutMs: config.schedulerTimeoutMs, retries: 1, ...(fetch ? { fetch } : {}) });
+    const client = daskMetrics.instrument(createSchedulerClient({ ...address, timeoutMs: config.schedulerTimeoutMs, retries: 1, ...(fetch ? { fetch } : {}) }));
     if (cached) void cached.client.close();
     schedulerClients.set(key, { uid: cluster.metadata.uid as string, client });
     return client;
@@ -103,6 +105,7 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
     schedulerClient,
     now: () => new Date(),
     logger,
+    metrics: daskMetrics,
   };
 
   const manager = new Manager({

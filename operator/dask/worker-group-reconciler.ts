@@ -71,6 +71,7 @@ export async function reconcileWorkerGroup(ctx: DaskContext, req: Request, rc: R
   // Self-healing: finished worker Pods (the container exited, or the node lost them) are removed and replaced.
   const finished = cached.filter((p) => isFinished(p) && !isTerminating(p));
   await deletePods(ctx, key, finished, 0);
+  ctx.metrics?.workersDeleted('finished', finished.length);
   if (finished.length > 0) ctx.events.event(group, 'Normal', 'WorkersReplaced', `removed ${finished.length} finished worker Pod(s) (${finished.map((p) => p.metadata.name).join(', ')}); replacing them`);
 
   const byName = new Map(cached.map((p) => [p.metadata.name as string, p]));
@@ -198,12 +199,14 @@ async function scaleDown(ctx: DaskContext, group: DaskWorkerGroup, cluster: Dask
   const groupName = group.metadata.name as string;
   if (r.pending.length > 0) {
     await deletePods(ctx, key, r.pending);
+    ctx.metrics?.workersDeleted('not_running', r.pending.length);
     rc.logger.info('removed worker Pods that were not running yet', { pods: r.pending.map((p) => p.metadata.name) });
   }
   const named = r.running;
   const count = r.chooseCount;
   if (named.length === 0 && count === 0) {
     conditions.push({ type: 'ScaledDownGracefully', status: 'True', reason: 'PendingRemoved', message: `removed ${r.pending.length} Pending worker Pod(s)` });
+    ctx.metrics?.scaleDown('pending_removed');
     return undefined;
   }
   const client = ctx.schedulerClient(cluster);
@@ -254,6 +257,8 @@ async function scaleDown(ctx: DaskContext, group: DaskWorkerGroup, cluster: Dask
       const victims = [...retiredPods, ...neverConnected.filter((p) => !retiredPods.includes(p))].slice(0, needed);
       await deletePods(ctx, key, victims);
       removed.push(...victims);
+      ctx.metrics?.workersDeleted('retired', victims.filter((p) => retiredPods.includes(p)).length);
+      ctx.metrics?.workersDeleted('not_running', victims.filter((p) => !retiredPods.includes(p)).length);
       const refused = toRetire.filter((n) => !result.retired.some((w) => w.name === n || byIp.get(w.host) === byWorkerName.get(n)));
       if (refused.length > 0) {
         failure = `the scheduler did not retire ${refused.join(', ')} (their data could not be moved)${removed.length > 0 ? `; retired and deleted ${removed.map((p) => p.metadata.name).join(', ')}` : ''}`;
@@ -261,6 +266,7 @@ async function scaleDown(ctx: DaskContext, group: DaskWorkerGroup, cluster: Dask
         const message = `retired ${retiredPods.length} worker(s) through the scheduler (${client.transport}) and deleted their Pods: ${retiredPods.map((p) => p.metadata.name).join(', ')}${neverConnected.length > 0 ? `; deleted ${neverConnected.length} Pod(s) whose worker never connected: ${neverConnected.map((p) => p.metadata.name).join(', ')}` : ''}`;
         ctx.events.event(group, 'Normal', 'WorkersRetired', message);
         conditions.push({ type: 'ScaledDownGracefully', status: 'True', reason: 'Retired', message });
+        ctx.metrics?.scaleDown('retired');
         return undefined;
       }
     } catch (e) {
@@ -273,12 +279,15 @@ async function scaleDown(ctx: DaskContext, group: DaskWorkerGroup, cluster: Dask
     const message = `${failure}; keeping the workers (--scale-down-fallback=wait) and retrying`;
     ctx.events.event(group, 'Warning', 'RetireFailed', message);
     conditions.push({ type: 'ScaledDownGracefully', status: 'False', reason: 'RetireFailed', message });
+    ctx.metrics?.scaleDown('retire_failed');
     return 15_000;
   }
   // Only what is still missing, never more: Pods deleted above already count toward the requested size.
   const order = [...chosen, ...named, ...r.choosable.slice().sort(newestFirst)];
   const victims = order.filter((p, i) => order.indexOf(p) === i && !removed.includes(p)).slice(0, needed - removed.length);
   await deletePods(ctx, key, victims);
+  ctx.metrics?.workersDeleted('without_retirement', victims.length);
+  ctx.metrics?.scaleDown('deleted_without_retirement');
   const message = `${failure}; deleted ${victims.length} worker Pod(s) newest first without retiring them (data on them is lost): ${victims.map((p) => p.metadata.name).join(', ')}`;
   ctx.events.event(group, 'Warning', 'WorkersDeletedWithoutRetirement', message);
   conditions.push({ type: 'ScaledDownGracefully', status: 'False', reason: 'DeletedWithoutRetirement', message });

@@ -105,11 +105,14 @@ export class DaskProcesses {
     return { tcpAddress: `tcp://127.0.0.1:${port}`, httpBaseUrl: `http://127.0.0.1:${dash}` };
   }
 
-  /** Starts a single-threaded worker (no nanny, so a retired worker's process ends by itself). */
-  public startWorker(name: string, scheduler: SchedulerProc): void {
+  /**
+   * Starts a single-threaded worker (no nanny, so a retired worker's process ends by itself); without a dashboard
+   * unless `dashboardArgs` (e.g. `['--dashboard-address', ':8788']`) are given.
+   */
+  public startWorker(name: string, scheduler: SchedulerProc, dashboardArgs: readonly string[] = ['--no-dashboard']): void {
     this.start(name, path.join(VENV_BIN, 'dask'), [
       'worker', scheduler.tcpAddress, '--name', name, '--nthreads', '1', '--no-nanny', '--host', '127.0.0.1',
-      '--no-dashboard', '--local-directory', path.join(this.dir, name), '--memory-limit', '1GiB',
+      ...dashboardArgs, '--local-directory', path.join(this.dir, name), '--memory-limit', '1GiB',
     ], this.baseEnv());
   }
 
