@@ -152,7 +152,7 @@ class HybridSchedulerClient implements SchedulerClient {
               const url = joinUrl(this.httpBaseUrl!, '/health');
               const { status, text } = await httpRequest(url, 'GET', undefined, this.httpOpts());
               if (status !== 200 || text.trim() !== 'ok') {
-                throw new SchedulerProtocolError(`GET ${url} answered HTTP ${status} '${text.slice(0, 50)}' instead of 'ok'`, url);
+                throw new SchedulerProtocolError(`GET ${url} answered HTTP ${status} with ${describe(text)} instead of 'ok'`, url);
               }
               return true;
             }
