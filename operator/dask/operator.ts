@@ -3,6 +3,7 @@
  * plugins, leader election, metrics and Events, on the generic runtime (operator/runtime).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Gauge } from 'prom-client';
 import { Informer, type Watchable } from '../runtime/informer';
 import { makeClients } from '../runtime/kube';
 import { createLogger, type Logger } from '../runtime/logger';
@@ -13,6 +14,7 @@ import { kubeLeaseClient } from '../runtime/leader';
 import type { KubeObject, Request } from '../runtime/object';
 import { createSchedulerClient, parseAddressOverrides, schedulerHttpRoutesEnv, serviceProxyBaseUrl, ADDRESS_OVERRIDE_ENV, type HttpFetcher, type SchedulerClient } from '../scheduler';
 import { apiServerFetcher } from './proxy-fetcher';
+import { SchedulerClientPool } from './scheduler-access';
 import type { DaskCluster, DaskWorkerGroup, DaskAutoscaler, DaskJob, Pod, Service } from '../../lib/schema/generated/types';
 import { API_VERSION, GROUP, LABEL_CLUSTER, VERSION } from '../../lib/schema/names';
 import { dashboardAddress, schedulerAddress } from '../../lib/render';
@@ -31,6 +33,8 @@ export interface DaskOperator {
   readonly manager: Manager;
   readonly logger: Logger;
   readonly context: DaskContext;
+  /** The scheduler clients, one per DaskCluster that needed one. */
+  readonly schedulerClients: SchedulerClientPool;
 }
 
 const gvk = (kind: string) => ({ apiVersion: API_VERSION, kind });
@@ -38,6 +42,7 @@ const gvk = (kind: string) => ({ apiVersion: API_VERSION, kind });
 export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logger: Logger = createLogger({ level: config.logLevel })): Promise<DaskOperator> {
   const clients = makeClients(kc);
   const metrics = new RuntimeMetrics({ processMetrics: true });
+  const schedulerClientsGauge = new Gauge({ name: 'dask_operator_scheduler_clients', help: 'Scheduler clients held (one per DaskCluster the operator talked to).', registers: [metrics.registry] });
   const resyncPeriodMs = config.resyncSeconds * 1000;
   const namespaces = config.namespaces.length > 0 ? config.namespaces : [''];
   const informer = <T extends KubeObject>(name: string, pathFor: (ns: string) => string, labelSelector?: string): Watchable<T> => {
@@ -62,29 +67,31 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
   const access = config.schedulerAccess === 'auto' ? (inPod ? 'dns' : 'proxy') : config.schedulerAccess;
   const proxyFetch: HttpFetcher = apiServerFetcher(kc);
   const overrides = parseAddressOverrides(process.env[ADDRESS_OVERRIDE_ENV]);
-  const schedulerClients = new Map<string, { uid: string; client: SchedulerClient }>();
-  const schedulerClient = (cluster: DaskCluster): SchedulerClient | undefined => {
-    const key = `${cluster.metadata.namespace}/${cluster.metadata.name}`;
-    const cached = schedulerClients.get(key);
-    if (cached && cached.uid === cluster.metadata.uid) return cached.client;
-    let address = overrides.get(key);
-    let fetch: HttpFetcher | undefined;
-    if (!address && access === 'proxy') {
-      const server = kc.getCurrentCluster()?.server;
-      if (!server) return undefined;
-      address = { httpBaseUrl: serviceProxyBaseUrl({ apiServer: server, namespace: cluster.metadata.namespace as string, cluster: cluster.metadata.name as string }) };
-      fetch = proxyFetch;
-    }
-    if (!address && access === 'dns') {
-      // The same addresses the operator gives workers and writes to status (ports by name from the Service spec).
-      address = { httpBaseUrl: dashboardAddress(cluster, context.options), tcpAddress: schedulerAddress(cluster, context.options) };
-    }
-    if (!address) return undefined;
-    const client = createSchedulerClient({ ...address, timeoutMs: config.schedulerTimeoutMs, retries: 1, ...(fetch ? { fetch } : {}) });
-    if (cached) void cached.client.close();
-    schedulerClients.set(key, { uid: cluster.metadata.uid as string, client });
-    return client;
-  };
+  const pool = new SchedulerClientPool({
+    services: inf.services,
+    unchecked: (cluster) => overrides.has(`${cluster.metadata.namespace}/${cluster.metadata.name}`),
+    onSize: (n) => schedulerClientsGauge.set(n),
+    create: (cluster) => {
+      const key = `${cluster.metadata.namespace}/${cluster.metadata.name}`;
+      let address = overrides.get(key);
+      let fetch: HttpFetcher | undefined;
+      if (!address && access === 'proxy') {
+        const server = kc.getCurrentCluster()?.server;
+        if (!server) return undefined;
+        address = { httpBaseUrl: serviceProxyBaseUrl({ apiServer: server, namespace: cluster.metadata.namespace as string, cluster: cluster.metadata.name as string }) };
+        fetch = proxyFetch;
+      }
+      if (!address && access === 'dns') {
+        // The same addresses the operator gives workers and writes to status (ports by name from the Service spec).
+        address = { httpBaseUrl: dashboardAddress(cluster, context.options), tcpAddress: schedulerAddress(cluster, context.options) };
+      }
+      if (!address) return undefined;
+      return createSchedulerClient({ ...address, timeoutMs: config.schedulerTimeoutMs, retries: 1, ...(fetch ? { fetch } : {}) });
+    },
+  });
+  // A deleted cluster's client (and its idle connection) goes with it.
+  pool.watch(inf.clusters);
+  const schedulerClient = (cluster: DaskCluster): SchedulerClient | undefined => pool.get(cluster);
 
   const context: DaskContext = {
     caches,
@@ -187,5 +194,5 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
     await plugin.setup(host);
     plog.info(`Plugin '${name}' running.`);
   }
-  return { manager, logger, context };
+  return { manager, logger, context, schedulerClients: pool };
 }
