@@ -60,7 +60,10 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
     services: informer<Service & KubeObject>('services', corePath('services'), LABEL_CLUSTER),
   };
   const caches = inf as unknown as DaskCaches;
-  const events = new EventRecorder({ sink: kubeEventSink(clients.rest), logger, metrics });
+  // Every write reconcilers, Events and plugins make goes through `writer`: refused unless this process holds the
+  // leader Lease right now (the manager is created below; the guard runs only at write time).
+  const writer = clients.rest.withWriteGuard((method, path) => manager.assertMayWrite(method, path));
+  const events = new EventRecorder({ sink: kubeEventSink(writer), logger, metrics });
 
   const inPod = Boolean(process.env.KUBERNETES_SERVICE_HOST);
   // In a pod, schedulers are reached by their Service DNS names; outside, through the API server's service proxy.
@@ -95,7 +98,7 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
 
   const context: DaskContext = {
     caches,
-    api: new RestDaskApi(clients.rest),
+    api: new RestDaskApi(writer),
     events,
     options: {
       ...DEFAULT_OPTIONS,
@@ -186,7 +189,7 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
           forPredicate: (ev) => matches(ev.object),
           reconcile: async (req, rc) => {
             const obj = informer.get(req.namespace, req.name);
-            return hook((obj && matches(obj) ? obj : undefined) as never, req, { logger: rc.logger, api: context.api, rest: clients.rest, events, signal: rc.signal });
+            return hook((obj && matches(obj) ? obj : undefined) as never, req, { logger: rc.logger, api: context.api, rest: writer, events, signal: rc.signal });
           },
         });
       },
