@@ -6,6 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { Gauge } from 'prom-client';
 import { Informer, type Watchable } from '../runtime/informer';
 import { makeClients } from '../runtime/kube';
+import { KubeRest } from '../runtime/rest';
 import { createLogger, type Logger } from '../runtime/logger';
 import { Manager } from '../runtime/manager';
 import { RuntimeMetrics } from '../runtime/metrics';
@@ -40,7 +41,7 @@ export interface DaskOperator {
 const gvk = (kind: string) => ({ apiVersion: API_VERSION, kind });
 
 export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logger: Logger = createLogger({ level: config.logLevel })): Promise<DaskOperator> {
-  const clients = makeClients(kc);
+  const clients = makeClients(kc, { qps: config.kubeApiQps, burst: config.kubeApiBurst });
   const metrics = new RuntimeMetrics({ processMetrics: true });
   const schedulerClientsGauge = new Gauge({ name: 'dask_operator_scheduler_clients', help: 'Scheduler clients held (one per DaskCluster the operator talked to).', registers: [metrics.registry] });
   const resyncPeriodMs = config.resyncSeconds * 1000;
@@ -119,7 +120,8 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
     metrics,
     server: config.metricsBindAddress === false ? false : config.metricsBindAddress,
     leaderElection: config.leaderElect
-      ? { client: kubeLeaseClient(clients.rest), namespace: config.leaderElectionNamespace, name: config.leaderElectionId }
+      // Its own client: neither fenced (it is what keeps the Lease) nor rate-limited (a request storm must not delay renewals).
+      ? { client: kubeLeaseClient(new KubeRest(kc)), namespace: config.leaderElectionNamespace, name: config.leaderElectionId }
       : undefined,
   });
 

@@ -11,6 +11,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { TokenBucket } from './rate-limit';
 
 /** A failed HTTP call to the API server. `status` is the parsed Kubernetes Status body, when there is one. */
 export class KubeHttpError extends Error {
@@ -95,6 +96,8 @@ export type WriteGuard = (method: string, path: string) => void;
 export interface KubeRestOptions {
   /** Checked before every write. @default none */
   readonly writeGuard?: WriteGuard;
+  /** Every request (including each list page and each watch start) takes a token first. @default none (unlimited) */
+  readonly rateLimiter?: TokenBucket;
 }
 
 /** JSON REST calls and watch streams against the current cluster of a KubeConfig. */
@@ -182,6 +185,8 @@ export class KubeRest implements ListWatchClient {
 
   private async open(method: string, path: string, opts: RequestOptions): Promise<{ res: http.IncomingMessage; req: http.ClientRequest }> {
     if (method !== 'GET') this.options.writeGuard?.(method, path);
+    await this.options.rateLimiter?.take(opts.signal);
+    if (method !== 'GET') this.options.writeGuard?.(method, path); // again: the wait may have outlived the lease
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new Error('could not call the API server: the kubeconfig has no current cluster');
     const url = new URL(cluster.server.replace(/\/+$/, '') + path);
