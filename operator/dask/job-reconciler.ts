@@ -8,7 +8,7 @@ import type { ReconcileContext, Result } from '../runtime/reconcile';
 import { jobCluster, runnerPod } from '../../lib/render';
 import type { DaskJob, DaskJobStatus } from '../../lib/schema/generated/types';
 import { clusterNameProblem, jobRunnerName } from '../../lib/schema/names';
-import { jsonEqual } from './conditions';
+import { ConditionInput, findCondition, jsonEqual, setConditions } from './conditions';
 import { isRejected } from './api';
 import type { DaskContext } from './context';
 import { isControlledBy } from './pods';
@@ -35,6 +35,13 @@ export async function reconcileJob(ctx: DaskContext, req: Request, _rc: Reconcil
   const cluster = ctx.caches.clusters.get(req.namespace, req.name);
   const runner = ctx.caches.pods.get(req.namespace, runnerName);
 
+  // A DaskCluster or Pod with the job's names that the job does not control is someone else's: report it and touch
+  // nothing (as the cluster reconciler does for its children).
+  const taken: string[] = [];
+  if (cluster && !isControlledBy(cluster, job.metadata.uid)) taken.push(`DaskCluster ${req.name}`);
+  if (runner && !isControlledBy(runner, job.metadata.uid)) taken.push(`Pod ${runnerName}`);
+  if (taken.length > 0 && !finished) return nameTaken(ctx, job, taken);
+
   if (runner && (runner.status?.phase === 'Succeeded' || runner.status?.phase === 'Failed') && isControlledBy(runner, job.metadata.uid)) {
     const ok = runner.status.phase === 'Succeeded';
     if (cluster && isControlledBy(cluster, job.metadata.uid)) {
@@ -46,11 +53,15 @@ export async function reconcileJob(ctx: DaskContext, req: Request, _rc: Reconcil
   }
   if (finished) return;
   try {
-    if (!cluster && (await ctx.api.create('daskclusters', req.namespace, jobCluster(job)))) {
-      ctx.events.event(job, 'Normal', 'ClusterCreated', `created DaskCluster ${req.name}`);
+    if (!cluster) {
+      if (await ctx.api.create('daskclusters', req.namespace, jobCluster(job))) ctx.events.event(job, 'Normal', 'ClusterCreated', `created DaskCluster ${req.name}`);
+      else if (await foreign(ctx, job, 'daskclusters', req.name)) taken.push(`DaskCluster ${req.name}`);
     }
-    if (!runner && (await ctx.api.create('pods', req.namespace, runnerPod(job, ctx.options)))) {
-      ctx.events.event(job, 'Normal', 'RunnerCreated', `created runner Pod ${runnerName}`);
+    if (!runner) {
+      // The Pods cache holds only Pods labelled with a cluster name: a foreign Pod without the label shows up as
+      // AlreadyExists here, and a live read tells it from our own Pod the cache has not seen yet.
+      if (await ctx.api.create('pods', req.namespace, runnerPod(job, ctx.options))) ctx.events.event(job, 'Normal', 'RunnerCreated', `created runner Pod ${runnerName}`);
+      else if (await foreign(ctx, job, 'pods', runnerName)) taken.push(`Pod ${runnerName}`);
     }
   } catch (e) {
     if (isRejected(e)) {
@@ -59,11 +70,33 @@ export async function reconcileJob(ctx: DaskContext, req: Request, _rc: Reconcil
     }
     throw e;
   }
+  if (taken.length > 0) return nameTaken(ctx, job, taken);
   const running = runner?.status?.phase === 'Running';
+  const healthy = findCondition(current.conditions, 'ComponentsHealthy')?.status === 'False'
+    ? { conditions: setConditions(current.conditions, [{ type: 'ComponentsHealthy', status: 'True', reason: 'Reconciled', message: 'the job controls its DaskCluster and runner Pod' }], job.metadata.generation, ctx.now()) }
+    : {};
   await write({
     clusterName: req.name,
     jobRunnerPodName: runnerName,
     jobStatus: running ? 'Running' : current.jobStatus === 'Running' ? 'Running' : 'ClusterCreated',
     ...(running && !current.startTime ? { startTime: stamp(ctx.now()) } : {}),
+    ...healthy,
   });
+}
+
+/** True when `plural/name` exists on the server and is not controlled by the job. */
+async function foreign(ctx: DaskContext, job: DaskJob, plural: 'daskclusters' | 'pods', name: string): Promise<boolean> {
+  const live = await ctx.api.get({ plural, namespace: job.metadata.namespace as string, name });
+  return live !== undefined && !isControlledBy(live, job.metadata.uid);
+}
+
+/** Condition ComponentsHealthy=False NameTaken and (once per transition) a Warning Event; nothing is created or deleted. */
+async function nameTaken(ctx: DaskContext, job: DaskJob, taken: string[]): Promise<Result> {
+  const message = `${taken.join(' and ')} exist${taken.length === 1 ? 's' : ''} but ${taken.length === 1 ? 'is' : 'are'} not controlled by this DaskJob; the operator leaves ${taken.length === 1 ? 'it' : 'them'} alone. Delete or rename ${taken.length === 1 ? 'it' : 'them'}, or rename the job.`;
+  const input: ConditionInput = { type: 'ComponentsHealthy', status: 'False', reason: 'NameTaken', message };
+  const current = job.status ?? {};
+  if (findCondition(current.conditions, 'ComponentsHealthy')?.reason !== 'NameTaken') ctx.events.event(job, 'Warning', 'NameTaken', message);
+  const conditions = setConditions(current.conditions, [input], job.metadata.generation, ctx.now());
+  if (!jsonEqual(conditions, current.conditions ?? [])) await ctx.api.patchStatus(ref(job), { conditions });
+  return { requeueAfter: 30_000 };
 }
