@@ -39,7 +39,10 @@ const compiled = new Map<string, ValidateFunction>();
 function validatorFor(kind: KindSchema): ValidateFunction {
   let fn = compiled.get(kind.names.kind);
   if (!fn) {
-    fn = ajv.compile(toAjv(objectSchema(kind)));
+    const schema = toAjv(objectSchema(kind));
+    // The root metadata is an ObjectMeta, which the API server validates itself (the CRD may only declare name).
+    (schema.properties as Json).metadata = { type: 'object' };
+    fn = ajv.compile(schema);
     compiled.set(kind.names.kind, fn);
   }
   return fn;
