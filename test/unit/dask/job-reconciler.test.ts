@@ -28,10 +28,10 @@ describe('DaskJob reconciler', () => {
     await reconcileJob(w.context(), req, rc);
     expect(w.writes.filter((x) => x.op === 'create').map((x) => `${x.plural}/${x.name}`)).toEqual(['daskclusters/nightly', 'pods/nightly-runner']);
     expect(job(w).status).toMatchObject({ jobStatus: 'ClusterCreated', clusterName: 'nightly', jobRunnerPodName: 'nightly-runner' });
-    (w.stores.pods.get(NS, 'nightly-runner') as unknown as Pod).status = { phase: 'Running' };
+    w.stores.pods.edit(NS, 'nightly-runner', (p) => void ((p as unknown as Pod).status = { phase: 'Running' }));
     await reconcileJob(w.context(), req, rc);
     expect(job(w).status).toMatchObject({ jobStatus: 'Running', startTime: '2026-11-26T12:00:00Z' });
-    (w.stores.pods.get(NS, 'nightly-runner') as unknown as Pod).status = { phase: 'Succeeded' };
+    w.stores.pods.edit(NS, 'nightly-runner', (p) => void ((p as unknown as Pod).status = { phase: 'Succeeded' }));
     await reconcileJob(w.context(), req, rc);
     expect(w.writesOf('delete', 'daskclusters').map((x) => x.name)).toEqual(['nightly']);
     expect(job(w).status).toMatchObject({ jobStatus: 'Successful' });
@@ -77,7 +77,7 @@ describe('DaskJob reconciler', () => {
     const w = world();
     w.stores.daskclusters.put(structuredClone(foreignCluster) as never);
     await reconcileJob(w.context(), req, rc);
-    w.stores.daskclusters.objects.delete(`${NS}/nightly`);
+    w.stores.daskclusters.remove(NS, 'nightly');
     await reconcileJob(w.context(), req, rc);
     expect(w.writes.filter((x) => x.op === 'create').map((x) => `${x.plural}/${x.name}`)).toEqual(['daskclusters/nightly', 'pods/nightly-runner']);
     expect(job(w).status?.conditions?.find((c) => c.type === 'ComponentsHealthy')).toMatchObject({ status: 'True', reason: 'Reconciled' });
