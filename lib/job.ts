@@ -1,36 +1,49 @@
 import { Construct } from 'constructs';
-import { clusterSpecFromProps, type DaskClusterProps } from './cluster';
-import { DaskMetadataProps, DaskResource, DaskResourceProps, replicasProblems, resourcesProblems } from './resource';
-import type { DaskJobSpec, PodSpec } from './schema/generated/types';
+import type { EnvValue } from './env';
+import type { DaskClusterOptions, DaskMetadata } from './options';
+import { DaskResource, DaskResourceProps } from './resource';
+import { replicasProblems, resourcesProblems } from './validation/props';
+import type { ContainerResources } from './resources';
+import type { Container, DaskJobSpec, PodSpec } from './schema/generated/types';
 import { clusterNameProblem, DASK_JOB } from './schema/names';
-import { DaskEnv, DaskResources, envList } from './spec/cluster-spec';
+import { clusterSpecOf, envVars, resourceRequirements } from './spec/from-options';
+
+/** What Kubernetes does when the runner container exits (`spec.job.spec.restartPolicy`). */
+export enum RestartPolicy {
+  /** Restart the runner until it exits 0. */
+  ON_FAILURE = 'OnFailure',
+  /** Run it once; a non-zero exit fails the job. */
+  NEVER = 'Never',
+}
 
 /** The runner (client) Pod of a DaskJob. */
-export interface DaskJobRunnerProps {
+export interface DaskJobRunnerOptions {
   /** Runner image. @default - the cluster's image */
   readonly image?: string;
   /** Container command. @default - the image's entrypoint */
   readonly command?: string[];
-  /** Container arguments, e.g. ['python', '-c', '...']. */
+  /** Container arguments, e.g. ['python', '-m', 'etl']. @default - none */
   readonly args?: string[];
-  /** Runner environment, in order. DASK_SCHEDULER_ADDRESS is injected by the operator. @default - none */
-  readonly env?: DaskEnv;
-  readonly resources?: DaskResources;
-  /** @default 'OnFailure' (the runner is restarted until it exits 0) */
-  readonly restartPolicy?: 'OnFailure' | 'Never';
-  /** Labels/annotations of the runner Pod. @default - none */
-  readonly metadata?: DaskMetadataProps;
-  /** Escape hatch: the whole runner Pod spec. @default - generated from the props above */
-  readonly podSpec?: PodSpec;
+  /** Environment variables with plain values, in order; DASK_SCHEDULER_ADDRESS is injected by the operator. @default - none */
+  readonly env?: { [name: string]: string };
+  /** Environment variables from Pod fields, Secrets, ConfigMaps or resources; after `env`. @default - none */
+  readonly envValues?: { [name: string]: EnvValue };
+  /** Requests and limits of the runner container. @default - none */
+  readonly resources?: ContainerResources;
+  /** @default RestartPolicy.ON_FAILURE */
+  readonly restartPolicy?: RestartPolicy;
+  /** Labels and annotations of the runner Pod. @default - none */
+  readonly metadata?: DaskMetadata;
+  /** Escape hatch: the whole runner Pod spec, as Kubernetes JSON (a core/v1 PodSpec). @default - generated from the options above */
+  readonly podSpec?: { [key: string]: any };
 }
 
-/** The cluster part of a DaskJob: DaskCluster props other than name/namespace. */
-export type DaskJobClusterProps = Omit<DaskClusterProps, 'name' | 'namespace' | 'metadata'>;
-
+/** Props of a DaskJob. */
 export interface DaskJobProps extends DaskResourceProps {
-  readonly runner: DaskJobRunnerProps;
+  /** The runner Pod. */
+  readonly runner: DaskJobRunnerOptions;
   /** The cluster created for the job (named after the job). @default - a default cluster (3 workers) */
-  readonly cluster?: DaskJobClusterProps;
+  readonly cluster?: DaskClusterOptions;
 }
 
 /**
@@ -45,28 +58,32 @@ export class DaskJob extends DaskResource {
     this.props = props;
   }
 
-  protected renderSpec(): Record<string, unknown> {
-    const c = this.props.cluster ?? {};
+  /** @internal */
+  public _renderSpec(): object {
     const r = this.props.runner;
-    const cluster = clusterSpecFromProps(this.name, c);
+    const cluster = clusterSpecOf(this.name, this.props.cluster ?? {});
     const image = cluster.worker.spec.containers[0].image;
     const container = Object.fromEntries(Object.entries({
       name: 'job',
       image: r.image ?? image,
       command: r.command,
       args: r.args,
-      env: envList(r.env),
-      resources: r.resources && { ...r.resources },
-    }).filter(([, v]) => v !== undefined));
-    const jobSpec: PodSpec = r.podSpec ?? { containers: [container as unknown as PodSpec['containers'][number]], restartPolicy: r.restartPolicy ?? 'OnFailure' };
+      env: envVars(r),
+      resources: resourceRequirements(r.resources),
+    }).filter(([, v]) => v !== undefined)) as unknown as Container;
+    const jobSpec: PodSpec = r.podSpec
+      ? (JSON.parse(JSON.stringify(r.podSpec)) as PodSpec)
+      : { containers: [container], restartPolicy: r.restartPolicy ?? RestartPolicy.ON_FAILURE };
+    const metadata = r.metadata && { ...(r.metadata.labels ? { labels: { ...r.metadata.labels } } : {}), ...(r.metadata.annotations ? { annotations: { ...r.metadata.annotations } } : {}) };
     const spec: DaskJobSpec = {
-      job: { ...(r.metadata ? { metadata: { ...r.metadata } } : {}), spec: jobSpec },
+      job: { ...(metadata ? { metadata } : {}), spec: jobSpec },
       cluster: { spec: cluster },
     };
-    return spec as unknown as Record<string, unknown>;
+    return spec;
   }
 
-  protected validateProps(): string[] {
+  /** @internal */
+  public _validateProps(): string[] {
     const problems: string[] = [];
     const nameProblem = clusterNameProblem(this.name);
     if (nameProblem) problems.push(`DaskJob name ${nameProblem} (the job's cluster is named after it). Pass a valid \`name\` prop.`);

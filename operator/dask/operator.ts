@@ -69,6 +69,7 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
   const inPod = Boolean(process.env.KUBERNETES_SERVICE_HOST);
   // In a pod, schedulers are reached by their Service DNS names; outside, through the API server's service proxy.
   const access = config.schedulerAccess === 'auto' ? (inPod ? 'dns' : 'proxy') : config.schedulerAccess;
+  logger.info('scheduler access resolved', { schedulerAccess: access, configured: config.schedulerAccess, inPod });
   const proxyFetch: HttpFetcher = apiServerFetcher(kc);
   const overrides = parseAddressOverrides(process.env[ADDRESS_OVERRIDE_ENV]);
   const pool = new SchedulerClientPool({

@@ -5,8 +5,8 @@
  *   steps back down (at most 25% per step, with the 15 s cooldown) once the work is gone;
  * - a DaskCluster with spec.idleTimeout is deleted once its scheduler has been idle that long.
  */
-import { App, Chart } from 'cdk8s';
-import { DaskCluster } from '../../lib';
+import { App, Chart, Duration } from 'cdk8s';
+import { DaskCluster } from '../../lib/index';
 import { ADDRESS_OVERRIDE_ENV } from '../../operator/scheduler';
 import { DaskProcesses, type SchedulerProc } from '../dask/support/dask-procs';
 import { eventually, kubectl, kubectlJson, withNamespace } from './support';
@@ -83,7 +83,7 @@ test('the autoscaler follows the adaptive target up to maximum, then steps down 
 
 test('a cluster whose scheduler stays idle longer than idleTimeout is deleted, children and all', async () => {
   const app = new App();
-  new DaskCluster(new Chart(app, 'c', { namespace: ns.name }), 'sleepy', { workers: 1, idleTimeoutSeconds: 3 });
+  new DaskCluster(new Chart(app, 'c', { namespace: ns.name }), 'sleepy', { workers: 1, idleTimeout: Duration.seconds(3) });
   await kubectl(['apply', '-f', '-'], { input: app.synthYaml() });
   await eventually(async () => {
     const r = await kubectl(['get', 'daskcluster', 'sleepy', '-n', ns.name], { allowFailure: true });

@@ -1,6 +1,6 @@
 /** DaskJob lifecycle on the real control plane: cluster + runner, then Successful (or Failed) and the cluster removed. */
 import { App, Chart } from 'cdk8s';
-import { DaskJob } from '../../lib';
+import { DaskJob, RestartPolicy } from '../../lib/index';
 import { eventually, kubectl, kubectlJson, withNamespace } from './support';
 import { withOperator } from './support/dask';
 
@@ -39,7 +39,7 @@ operator.it('a runner that exits 0: cluster created, job Running then Successful
 });
 
 operator.it('a runner that fails with restartPolicy Never: job Failed, cluster deleted', async () => {
-  await applyJob('broken', { args: ['python', '-c', 'raise SystemExit(1)'], restartPolicy: 'Never', metadata: { annotations: { 'fake.cdk8s-dask.io/outcome': 'Failed', 'fake.cdk8s-dask.io/run-for': '1s' } } });
+  await applyJob('broken', { args: ['python', '-c', 'raise SystemExit(1)'], restartPolicy: RestartPolicy.NEVER, metadata: { annotations: { 'fake.cdk8s-dask.io/outcome': 'Failed', 'fake.cdk8s-dask.io/run-for': '1s' } } });
   await eventually(async () => expect((await jobStatus('broken')).jobStatus).toBe('Failed'), { timeoutMs: 60_000, describe: 'job Failed' });
   await eventually(async () => expect(await exists('daskcluster', 'broken')).toBe(false), { timeoutMs: 30_000, describe: 'cluster deleted' });
   const events = await kubectlJson<{ items: { reason: string; type: string }[] }>(['get', 'events', '-n', ns.name, '--field-selector', 'involvedObject.name=broken,involvedObject.kind=DaskJob', '-o', 'json']);
