@@ -4,7 +4,7 @@
  * the informers (get/list/watch) nor the Event recorder (create/patch) use. So the rules can drift from the code in
  * neither direction. The construct test (test/construct/operator.test.ts) checks that the ClusterRole carries them.
  */
-import { LEADER_ELECTION_RULES, OPERATOR_RULES } from '../../../lib/operator';
+import { LEADER_ELECTION_RULES, OPERATOR_RULES } from '../../../lib/operator-rbac';
 import { kubeEventSink } from '../../../operator/runtime/events';
 import { kubeLeaseClient } from '../../../operator/runtime/leader';
 import type { KubeRest } from '../../../operator/runtime/rest';
