@@ -28,11 +28,13 @@ const groupRef = (g: DaskWorkerGroup) => ({ plural: 'daskworkergroups' as const,
 
 export async function reconcileWorkerGroup(ctx: DaskContext, req: Request, rc: ReconcileContext): Promise<Result | void> {
   const group = ctx.caches.workerGroups.get(req.namespace, req.name);
-  const key = keyOf(req);
   if (!group || group.metadata.deletionTimestamp) {
-    ctx.expectations.forget(key);
+    // Expectations belong to one incarnation of the group (its uid): a group recreated under the same name starts
+    // with none. A group already gone is swept from the expectations once its entries expire.
+    if (group?.metadata.uid) ctx.expectations.forget(group.metadata.uid);
     return;
   }
+  const key = group.metadata.uid ?? keyOf(req);
   const now = ctx.now();
   const generation = group.metadata.generation;
   const conditions: ConditionInput[] = [];
