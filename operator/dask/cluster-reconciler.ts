@@ -5,9 +5,10 @@
 import type { Request } from '../runtime/object';
 import type { ReconcileContext, Result } from '../runtime/reconcile';
 import { dashboardAddress, defaultWorkerGroup, schedulerAddress, schedulerPod, schedulerService, workerSelector } from '../../lib/render';
-import type { DaskCluster, DaskClusterStatus, DaskWorkerGroup, Pod, Service } from '../../lib/schema/generated/types';
+import type { DaskCluster, DaskWorkerGroup, Pod, Service } from '../../lib/schema/generated/types';
 import { clusterNameProblem, defaultWorkerGroupName, schedulerName } from '../../lib/schema/names';
-import { ConditionInput, findCondition, jsonEqual, setConditions } from './conditions';
+import { ConditionInput, findCondition, jsonEqual } from './conditions';
+import { fieldsAndConditions, updateStatus } from './status';
 import { isRejected } from './api';
 import type { DaskContext } from './context';
 import { ContainerFailure, containerFailure, containersRunning } from './container-failures';
@@ -31,17 +32,15 @@ export async function reconcileCluster(ctx: DaskContext, req: Request, rc: Recon
     if (cluster.status?.phase !== PHASE_ERROR) {
       ctx.events.event(cluster, 'Warning', 'InvalidName', `DaskCluster name ${nameProblem}; nothing was created. Recreate the cluster with a valid name.`);
     }
-    await writeStatus(ctx, cluster, {
-      phase: PHASE_ERROR,
-      observedGeneration: generation,
-      conditions: setConditions(cluster.status?.conditions, [{ type: 'Ready', status: 'False', reason: 'InvalidName', message: `name ${nameProblem}` }], generation, now),
-    });
+    await updateStatus(ctx, ref(cluster), cluster, fieldsAndConditions({ phase: PHASE_ERROR, observedGeneration: generation }, [{ type: 'Ready', status: 'False', reason: 'InvalidName', message: `name ${nameProblem}` }], generation, now));
     return;
   }
 
   // Upstream clients poll for the first non-empty phase and expect "Created" before the components exist.
+  let latest: DaskCluster | undefined = cluster;
   if (!cluster.status?.phase) {
-    await ctx.api.patchStatus(ref(cluster), { phase: PHASE_CREATED, observedGeneration: generation });
+    latest = await updateStatus(ctx, ref(cluster), cluster, (c) => (c.status?.phase ? {} : { phase: PHASE_CREATED, observedGeneration: generation }));
+    if (!latest) return; // deleted meanwhile
   }
 
   const problems: ConditionInput[] = [];
@@ -93,7 +92,7 @@ export async function reconcileCluster(ctx: DaskContext, req: Request, rc: Recon
   if (problems.length === 0 && prevComponents && prevComponents.status === 'False') {
     conditions.push({ type: 'ComponentsHealthy', status: 'True', reason: 'Reconciled', message: 'all components were created' });
   }
-  await writeStatus(ctx, cluster, {
+  await updateStatus(ctx, ref(cluster), latest, fieldsAndConditions({
     phase,
     observedGeneration: generation,
     replicas: workers.length,
@@ -101,8 +100,7 @@ export async function reconcileCluster(ctx: DaskContext, req: Request, rc: Recon
     selector: workerSelector(groupName),
     schedulerAddress: schedulerAddress(cluster, ctx.options),
     dashboardAddress: dashboardAddress(cluster, ctx.options),
-    conditions: setConditions(cluster.status?.conditions, conditions, generation, now),
-  });
+  }, conditions, generation, now));
 
   const idle = await checkIdle(ctx, cluster, schedulerReady, rc);
   if (idle === 'deleted') return;
@@ -117,13 +115,6 @@ function notReady(problems: ConditionInput[], scheduler: ContainerFailure | unde
   if (worker && schedulerReady) return { type: 'Ready', status: 'False', reason: 'WorkersFailed', message: `a worker cannot start: ${worker.message}` };
   const reason = lbWaiting ? 'LoadBalancerPending' : !schedulerReady ? 'SchedulerNotReady' : 'WorkersNotReady';
   return { type: 'Ready', status: 'False', reason, message: 'waiting for the scheduler and workers to become Ready' };
-}
-
-async function writeStatus(ctx: DaskContext, cluster: DaskCluster, status: DaskClusterStatus): Promise<void> {
-  const current = cluster.status ?? {};
-  const merged = { ...current, ...status };
-  if (jsonEqual(merged, current)) return;
-  await ctx.api.patchStatus(ref(cluster), status);
 }
 
 async function ensureService(ctx: DaskContext, cluster: DaskCluster, problems: ConditionInput[]): Promise<Service | undefined> {

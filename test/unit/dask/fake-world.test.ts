@@ -4,6 +4,8 @@
  */
 import { reconcileCluster } from '../../../operator/dask/cluster-reconciler';
 import { reconcileWorkerGroup } from '../../../operator/dask/worker-group-reconciler';
+import { reconcileAutoscaler } from '../../../operator/dask/autoscaler-reconciler';
+import { reconcileJob } from '../../../operator/dask/job-reconciler';
 import { isConflict } from '../../../operator/runtime/kube';
 import type { DaskCluster, DaskWorkerGroup } from '../../../lib/schema/generated/types';
 import { dropNulls } from '../../../lib/validation/crd-schema';
@@ -68,4 +70,66 @@ describe('FakeWorld', () => {
     expect(types).toEqual(expect.arrayContaining(['ScaledDownGracefully', 'Ready']));
     expect(group(w).status?.readyReplicas).toBe(2);
   });
+
+  const external = { type: 'External', status: 'True' as const, reason: 'SetElsewhere', message: 'written by another client', lastTransitionTime: '2026-11-26T11:00:00Z' };
+  /** On the first status write of `plural`, another client adds a condition first (the reconciler read before it). */
+  const raceOn = (w: FakeWorld, plural: 'daskclusters' | 'daskautoscalers' | 'daskjobs', name: string): (() => boolean) => {
+    let raced = false;
+    w.beforeWrite = (write) => {
+      if (raced || write.op !== 'status' || write.plural !== plural) return;
+      raced = true;
+      w.stores[plural].edit(NS, name, (o) => {
+        const st = ((o as { status?: { conditions?: unknown[] } }).status ??= {});
+        st.conditions = [...(st.conditions ?? []), external];
+      });
+    };
+    return () => raced;
+  };
+  const conditionTypes = (w: FakeWorld, plural: 'daskclusters' | 'daskautoscalers' | 'daskjobs', name: string): string[] =>
+    (((w.stores[plural].get(NS, name) as { status?: { conditions?: Array<{ type: string }> } }).status?.conditions) ?? []).map((c) => c.type);
+
+  test('DaskCluster status goes through the guarded path: a condition another client wrote meanwhile survives', async () => {
+    const c = world();
+    const cRaced = raceOn(c, 'daskclusters', 'my-cluster');
+    await reconcileCluster(c.context(), { namespace: NS, name: 'my-cluster' }, rc);
+    expect(cRaced()).toBe(true);
+    expect(conditionTypes(c, 'daskclusters', 'my-cluster')).toEqual(expect.arrayContaining(['External', 'Ready', 'SchedulerReady']));
+    expect(c.conflicts).toBeGreaterThanOrEqual(1);
+  });
+
+  test('DaskAutoscaler status goes through the guarded path', async () => {
+    const a = world();
+    await reconcileCluster(a.context(), { namespace: NS, name: 'my-cluster' }, rc);
+    a.runAllPods();
+    a.stores.daskautoscalers.put({ apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskAutoscaler', metadata: { name: 'my-cluster', namespace: NS, uid: 'as', ownerReferences: [{ apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskCluster', name: 'my-cluster', uid: 'cluster-uid', controller: true }] }, spec: { cluster: 'my-cluster', minimum: 1, maximum: 5 } } as never);
+    a.scheduler = { adaptiveTarget: async () => 2, close: async () => undefined } as never;
+    const aRaced = raceOn(a, 'daskautoscalers', 'my-cluster');
+    await reconcileAutoscaler(a.context(), { namespace: NS, name: 'my-cluster' }, rc);
+    expect(aRaced()).toBe(true);
+    expect(conditionTypes(a, 'daskautoscalers', 'my-cluster')).toEqual(expect.arrayContaining(['External', 'ClusterFound', 'ScalingActive']));
+  });
+
+  test('DaskJob status goes through the guarded path (its conditions: a namesake cluster makes it write ComponentsHealthy)', async () => {
+    const j = new FakeWorld();
+    j.stores.daskjobs.put({ apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskJob', metadata: { name: 'nightly', namespace: NS, uid: 'job-uid', generation: 1 }, spec: { job: { spec: { containers: [{ name: 'job', image: 'x' }] } }, cluster: { spec: {} } }, status: { jobStatus: 'JobCreated' } } as never);
+    j.stores.daskclusters.put({ apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskCluster', metadata: { name: 'nightly', namespace: NS, uid: 'not-the-jobs' }, spec: {} } as never);
+    const jRaced = raceOn(j, 'daskjobs', 'nightly');
+    await reconcileJob(j.context(), { namespace: NS, name: 'nightly' }, rc);
+    expect(jRaced()).toBe(true);
+    expect(conditionTypes(j, 'daskjobs', 'nightly')).toEqual(expect.arrayContaining(['External', 'ComponentsHealthy']));
+  });
+
+  test('status is written only when it changes: a second pass over an unchanged world writes nothing', async () => {
+    const w = world();
+    for (let i = 0; i < 3; i++) {
+      await reconcileCluster(w.context(), { namespace: NS, name: 'my-cluster' }, rc);
+      await reconcileWorkerGroup(w.context(), { namespace: NS, name: 'my-cluster-default' }, rc);
+      w.runAllPods();
+    }
+    const before = w.writes.length;
+    await reconcileCluster(w.context(), { namespace: NS, name: 'my-cluster' }, rc);
+    await reconcileWorkerGroup(w.context(), { namespace: NS, name: 'my-cluster-default' }, rc);
+    expect(w.writes.slice(before)).toEqual([]);
+  });
 });
+

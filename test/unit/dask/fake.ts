@@ -93,7 +93,13 @@ export class FakeWorld {
     },
     patch: async (ref: ObjectRef, patch) => {
       this.record({ op: 'patch', plural: ref.plural, name: ref.name, body: patch });
-      if (this.stores[ref.plural].get(ref.namespace, ref.name)) this.stores[ref.plural].edit(ref.namespace, ref.name, (o) => mergePatch(o, patch));
+      const cur = this.stores[ref.plural].get(ref.namespace, ref.name) as { metadata: { resourceVersion?: string } } | undefined;
+      const guard = (patch as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
+      if (cur && guard !== undefined && guard !== cur.metadata.resourceVersion) {
+        this.conflicts++;
+        throw new KubeHttpError(409, 'PATCH', `${ref.plural}/${ref.name}`, '', { kind: 'Status', code: 409, reason: 'Conflict', message: 'the object has been modified' });
+      }
+      return cur ? this.stores[ref.plural].edit(ref.namespace, ref.name, (o) => mergePatch(o, patch)) : undefined;
     },
     patchStatus: async (ref: ObjectRef, status, resourceVersion) => {
       this.record({ op: 'status', plural: ref.plural, name: ref.name, body: status });
@@ -103,7 +109,7 @@ export class FakeWorld {
         this.conflicts++;
         throw new KubeHttpError(409, 'PATCH', `${ref.plural}/${ref.name}/status`, '', { kind: 'Status', code: 409, reason: 'Conflict', message: 'the object has been modified' });
       }
-      this.stores[ref.plural].edit(ref.namespace, ref.name, (o) => mergePatch(o, { status }));
+      return this.stores[ref.plural].edit(ref.namespace, ref.name, (o) => mergePatch(o, { status }));
     },
     delete: async (ref: ObjectRef, opts) => {
       this.record({ op: 'delete', plural: ref.plural, name: ref.name });
