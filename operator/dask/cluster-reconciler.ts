@@ -9,10 +9,14 @@ import type { DaskCluster, DaskWorkerGroup, Pod, Service } from '../../lib/schem
 import { clusterNameProblem, defaultWorkerGroupName, schedulerName } from '../../lib/schema/names';
 import { ConditionInput, findCondition, jsonEqual } from './conditions';
 import { fieldsAndConditions, updateStatus } from './status';
+import { mergeDiff, specSchema, withSchemaDefaults } from './desired';
 import { isRejected } from './api';
 import type { DaskContext } from './context';
 import { ContainerFailure, containerFailure, containersRunning } from './container-failures';
 import { isControlledBy, isFinished, isReady, isTerminating } from './pods';
+
+/** The DaskWorkerGroup spec schema (its defaults are what the API server fills in). */
+const GROUP_SPEC = specSchema('DaskWorkerGroup');
 
 export const PHASE_CREATED = 'Created';
 export const PHASE_PENDING = 'Pending';
@@ -163,13 +167,19 @@ async function ensureDefaultGroup(ctx: DaskContext, cluster: DaskCluster, proble
     problems.push(notOurs('DaskWorkerGroup', name));
     return existing;
   }
+  // The full desired template, with the defaults the API server adds, compared with what is stored: a patch is sent
+  // only for a real difference, and it removes what the cluster's template no longer has.
   const desired = defaultWorkerGroup(cluster, existing);
+  const want = withSchemaDefaults(GROUP_SPEC, desired.spec);
   const patch: Record<string, unknown> = {};
-  if (!jsonEqual(desired.spec, existing.spec)) patch.spec = desired.spec;
+  if (!jsonEqual(want, existing.spec)) patch.spec = mergeDiff(existing.spec ?? {}, want);
   const ann = desired.metadata.annotations ?? {};
   const liveAnn = existing.metadata.annotations ?? {};
-  if (Object.entries(ann).some(([k, v]) => liveAnn[k] !== v)) patch.metadata = { annotations: ann };
-  if (Object.keys(patch).length > 0) {
+  const annPatch = Object.fromEntries(Object.entries(ann).filter(([k, v]) => liveAnn[k] !== v));
+  const metadata: Record<string, unknown> = Object.keys(annPatch).length > 0 ? { annotations: annPatch } : {};
+  if (Object.keys(patch).length > 0 || Object.keys(metadata).length > 0) {
+    // Guarded: a template computed from a stale copy of the group must not overwrite a newer change (409 → retried).
+    patch.metadata = { ...metadata, resourceVersion: existing.metadata.resourceVersion };
     await ctx.api.patch({ plural: 'daskworkergroups', namespace: ns, name }, patch);
   }
   return existing;

@@ -11,6 +11,7 @@ import type { ReconcileContext } from '../../../operator/runtime/reconcile';
 import { nullLogger } from '../../../operator/runtime/logger';
 import type { SchedulerClient } from '../../../operator/scheduler';
 import { jsonEqual } from '../../../operator/dask/conditions';
+import { specSchema, withSchemaDefaults } from '../../../operator/dask/desired';
 import { deepFreeze } from '../../../operator/runtime/informer';
 import { KubeHttpError } from '../../../operator/runtime/rest';
 
@@ -24,7 +25,11 @@ type Obj = { metadata: { name?: string; namespace?: string; uid?: string; ownerR
 export class FakeStore<T extends Obj> {
   private readonly objects = new Map<string, T>();
 
-  constructor(private readonly nextVersion: () => string) {}
+  constructor(
+    private readonly nextVersion: () => string,
+    /** What the API server does to a written object (e.g. fill in the CRD's defaults). */
+    private readonly admit: (o: T) => void = () => undefined,
+  ) {}
 
   get(ns: string, name: string): T | undefined {
     return this.objects.get(`${ns}/${name}`);
@@ -35,6 +40,7 @@ export class FakeStore<T extends Obj> {
   /** Stores a copy of `o` (a create, or a replace) with a new resourceVersion; returns the stored, frozen copy. */
   put(o: T): T {
     const stored = structuredClone(o) as T & { metadata: { resourceVersion?: string; generation?: number } };
+    this.admit(stored);
     const prev = this.get(o.metadata.namespace as string, o.metadata.name as string) as (T & { metadata: { generation?: number } }) | undefined;
     stored.metadata.resourceVersion = this.nextVersion();
     stored.metadata.generation ??= prev && !jsonEqual(prev.spec, stored.spec) ? (prev.metadata.generation ?? 1) + 1 : prev?.metadata.generation ?? 1;
@@ -62,8 +68,8 @@ export class FakeWorld {
   private version = 1000;
   private readonly nextVersion = (): string => String(++this.version);
   readonly stores: Record<Plural, FakeStore<Obj>> = {
-    pods: new FakeStore(this.nextVersion), services: new FakeStore(this.nextVersion), daskclusters: new FakeStore(this.nextVersion),
-    daskworkergroups: new FakeStore(this.nextVersion), daskautoscalers: new FakeStore(this.nextVersion), daskjobs: new FakeStore(this.nextVersion),
+    pods: new FakeStore(this.nextVersion), services: new FakeStore(this.nextVersion), daskclusters: new FakeStore(this.nextVersion, defaults('DaskCluster')),
+    daskworkergroups: new FakeStore(this.nextVersion, defaults('DaskWorkerGroup')), daskautoscalers: new FakeStore(this.nextVersion), daskjobs: new FakeStore(this.nextVersion),
   };
   /** Runs before each write is applied: a test can change the world there, as a concurrent client would. */
   beforeWrite: ((w: Write) => void) | undefined;
@@ -153,6 +159,14 @@ export class FakeWorld {
   writesOf(op: Write['op'], plural: Plural): Write[] {
     return this.writes.filter((w) => w.op === op && w.plural === plural);
   }
+}
+
+/** Fills in the CRD's spec defaults on write, as the API server does (from the same lib/schema the CRDs come from). */
+function defaults(kind: string): (o: Obj) => void {
+  const schema = specSchema(kind);
+  return (o) => {
+    if (o.spec !== undefined) o.spec = withSchemaDefaults(schema, o.spec);
+  };
 }
 
 function mergePatch(target: Record<string, unknown>, patch: unknown): void {
