@@ -26,6 +26,10 @@ export interface OperatorConfig {
   readonly createParallelism: number;
   readonly createBatchSize: number;
   readonly resyncSeconds: number;
+  /** Client-side rate limit on API-server requests (requests per second). */
+  readonly kubeApiQps: number;
+  /** Requests that may go at once before the rate limit applies. */
+  readonly kubeApiBurst: number;
 }
 
 interface FlagSpec {
@@ -52,7 +56,9 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'scale-down-fallback', help: 'when workers cannot be retired through the scheduler: delete (newest first, with a Warning Event) or wait', default: 'delete' },
   { name: 'create-parallelism', help: 'worker Pods created or deleted at once per group', default: '10' },
   { name: 'create-batch-size', help: 'worker Pods created per reconcile before yielding', default: '50' },
-  { name: 'resync-seconds', help: 'full relist of every watch this often', default: '600' },
+  { name: 'resync-seconds', help: 'full relist of every watch this often (each informer adds 0-10% jitter)', default: '600' },
+  { name: 'kube-api-qps', help: 'client-side rate limit: API-server requests per second (lists, watch starts and writes; leader election has its own)', default: '20' },
+  { name: 'kube-api-burst', help: 'client-side rate limit: requests that may go at once before the rate applies', default: '30' },
 ];
 
 export class ConfigError extends Error {}
@@ -62,6 +68,12 @@ const envName = (flag: string): string => `DASK_OPERATOR_${flag.toUpperCase().re
 export function usage(): string {
   const lines = FLAGS.map((f) => `  --${f.name}${f.boolean ? '' : '=<value>'}\n      ${f.help} (env ${envName(f.name)}; default ${f.default || 'none'})`);
   return `Usage: dask-operator [flags]\n\nReconciles DaskCluster, DaskWorkerGroup, DaskAutoscaler and DaskJob objects.\n\n${lines.join('\n')}\n`;
+}
+
+function positive(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`--${name}: expected a number > 0, got "${v}"`);
+  return n;
 }
 
 function int(name: string, v: string, min: number): number {
@@ -123,5 +135,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     createParallelism: int('create-parallelism', get('create-parallelism'), 1),
     createBatchSize: int('create-batch-size', get('create-batch-size'), 1),
     resyncSeconds: int('resync-seconds', get('resync-seconds'), 0),
+    kubeApiQps: positive('kube-api-qps', get('kube-api-qps')),
+    kubeApiBurst: int('kube-api-burst', get('kube-api-burst'), 1),
   };
 }

@@ -1,7 +1,7 @@
 import type { DaskCluster, DaskJob, Pod } from '../schema/generated/types';
-import { API_VERSION, COMPONENT_JOB_RUNNER, DASK_CLUSTER, jobRunnerName, LABEL_CLUSTER, LABEL_COMPONENT, LABEL_ISTIO_INJECT } from '../schema/names';
+import { API_VERSION, COMPONENT_JOB_RUNNER, DASK_CLUSTER, jobRunnerName, LABEL_CLUSTER, LABEL_COMPONENT } from '../schema/names';
 import { clone, injectEnv } from './env';
-import { childMetadata } from './metadata';
+import { childMetadata, withDefaultIstioInject } from './metadata';
 import { RenderOptions } from './options';
 import { schedulerAddress } from './scheduler';
 
@@ -26,10 +26,7 @@ export function runnerPod(job: DaskJob, opts: RenderOptions = {}): Pod {
   const cluster = jobCluster(job);
   const spec = injectEnv(clone(tpl.spec), [{ name: 'DASK_SCHEDULER_ADDRESS', value: schedulerAddress(cluster, opts) }]);
   if (!spec.restartPolicy) spec.restartPolicy = 'OnFailure';
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: childMetadata(job, jobRunnerName(name), tpl.metadata, { [LABEL_CLUSTER]: name, [LABEL_COMPONENT]: COMPONENT_JOB_RUNNER, [LABEL_ISTIO_INJECT]: 'false' }),
-    spec,
-  } as Pod;
+  const metadata = childMetadata(job, jobRunnerName(name), tpl.metadata, { [LABEL_CLUSTER]: name, [LABEL_COMPONENT]: COMPONENT_JOB_RUNNER });
+  metadata.labels = withDefaultIstioInject(metadata.labels ?? {});
+  return { apiVersion: 'v1', kind: 'Pod', metadata, spec } as Pod;
 }

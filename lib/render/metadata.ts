@@ -1,5 +1,5 @@
 import type { ObjectMeta, OwnerReference, SimpleObjectMeta } from '../schema/generated/types';
-import { NON_PROPAGATED_ANNOTATION_PREFIXES } from '../schema/names';
+import { LABEL_ISTIO_INJECT, NON_PROPAGATED_ANNOTATION_PREFIXES } from '../schema/names';
 
 /** What render functions need of a parent object. */
 export interface Parent {
@@ -53,4 +53,20 @@ export function childMetadata(
   const annotations = merge(inheritedAnnotations(parent.metadata.annotations), template?.annotations);
   if (Object.keys(annotations).length > 0) meta.annotations = annotations;
   return meta;
+}
+
+/**
+ * `sidecar.istio.io/inject: "false"` unless the labels already say otherwise: Dask's own comms do not go through an
+ * Istio sidecar (upstream sets the label), but a user who set it (on the object or its template) decides.
+ */
+export function withDefaultIstioInject(labels: Record<string, string>): Record<string, string> {
+  return LABEL_ISTIO_INJECT in labels ? labels : { ...labels, [LABEL_ISTIO_INJECT]: 'false' };
+}
+
+/**
+ * `automountServiceAccountToken: false` unless the Pod spec sets it: the scheduler and workers do not call the
+ * Kubernetes API, so they get no token to leak (a spec that sets true, or false, is left as it is).
+ */
+export function withoutServiceAccountToken<T extends { automountServiceAccountToken?: boolean }>(spec: T): T {
+  return spec.automountServiceAccountToken === undefined ? { ...spec, automountServiceAccountToken: false } : spec;
 }

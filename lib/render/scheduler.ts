@@ -1,10 +1,10 @@
 import type { DaskCluster, Pod, Service, ServicePort } from '../schema/generated/types';
 import {
-  COMPONENT_SCHEDULER, LABEL_CLUSTER, LABEL_COMPONENT, LABEL_ISTIO_INJECT, PORT_NAME_COMM, PORT_NAME_DASHBOARD,
+  COMPONENT_SCHEDULER, LABEL_CLUSTER, LABEL_COMPONENT, PORT_NAME_COMM, PORT_NAME_DASHBOARD,
   SCHEDULER_COMM_PORT, SCHEDULER_DASHBOARD_PORT, schedulerName,
 } from '../schema/names';
 import { clone } from './env';
-import { childMetadata } from './metadata';
+import { childMetadata, withDefaultIstioInject, withoutServiceAccountToken } from './metadata';
 import { DEFAULT_CLUSTER_DOMAIN, RenderOptions } from './options';
 
 /** Labels selecting a cluster's scheduler Pod. */
@@ -20,12 +20,9 @@ export function schedulerPod(cluster: DaskCluster, opts: RenderOptions = {}): Po
       return extra ? { ...c, env: [...(c.env ?? []), extra] } : c;
     });
   }
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: childMetadata(cluster, schedulerName(name), cluster.spec.scheduler.metadata, { ...schedulerSelector(name), [LABEL_ISTIO_INJECT]: 'false' }),
-    spec,
-  } as Pod;
+  const metadata = childMetadata(cluster, schedulerName(name), cluster.spec.scheduler.metadata, schedulerSelector(name));
+  metadata.labels = withDefaultIstioInject(metadata.labels ?? {});
+  return { apiVersion: 'v1', kind: 'Pod', metadata, spec: withoutServiceAccountToken(spec) } as Pod;
 }
 
 /** The scheduler Service `{cluster}-scheduler`; selects the scheduler Pod when the spec has no selector. */

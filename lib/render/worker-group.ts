@@ -2,10 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { DaskCluster, DaskWorkerGroup, Pod } from '../schema/generated/types';
 import {
   API_VERSION, COMPONENT_WORKER, COMPONENT_WORKER_GROUP, DASK_WORKER_GROUP, defaultWorkerGroupName, LABEL_CLUSTER, LABEL_COMPONENT,
-  LABEL_ISTIO_INJECT, LABEL_WORKER_GROUP,
+  LABEL_WORKER_GROUP,
 } from '../schema/names';
 import { clone, injectEnv } from './env';
-import { addMissing, childMetadata } from './metadata';
+import { addMissing, childMetadata, withDefaultIstioInject, withoutServiceAccountToken } from './metadata';
 import { RenderOptions } from './options';
 import { schedulerAddress } from './scheduler';
 
@@ -56,14 +56,16 @@ export function workerPod(group: DaskWorkerGroup, cluster: DaskCluster, name: st
     [LABEL_CLUSTER]: clusterName,
     [LABEL_WORKER_GROUP]: groupName,
     [LABEL_COMPONENT]: COMPONENT_WORKER,
-    [LABEL_ISTIO_INJECT]: 'false',
   });
-  metadata.labels = addMissing(metadata.labels ?? {}, cluster.metadata.labels);
-  metadata.annotations = { ...(metadata.annotations ?? {}), [ANNOTATION_TEMPLATE_HASH]: workerTemplateHash(group) };
-  const spec = injectEnv(clone(worker.spec), [
+  metadata.labels = withDefaultIstioInject(addMissing(metadata.labels ?? {}, cluster.metadata.labels));
+  // The default group's bookkeeping annotation describes the group, not its Pods (and would go stale on old Pods).
+  const { [ANNOTATION_CLUSTER_REPLICAS]: _groupOnly, ...annotations } = metadata.annotations ?? {};
+  if (worker.metadata?.annotations?.[ANNOTATION_CLUSTER_REPLICAS] !== undefined) annotations[ANNOTATION_CLUSTER_REPLICAS] = worker.metadata.annotations[ANNOTATION_CLUSTER_REPLICAS];
+  metadata.annotations = { ...annotations, [ANNOTATION_TEMPLATE_HASH]: workerTemplateHash(group) };
+  const spec = withoutServiceAccountToken(injectEnv(clone(worker.spec), [
     { name: 'DASK_WORKER_NAME', value: name },
     { name: 'DASK_SCHEDULER_ADDRESS', value: schedulerAddress(cluster, opts) },
-  ]);
+  ]));
   return { apiVersion: 'v1', kind: 'Pod', metadata, spec } as Pod;
 }
 

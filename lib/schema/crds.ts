@@ -46,7 +46,9 @@ export function objectSchema(kind: KindSchema): JSONSchema {
     properties: {
       apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
       kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
-      metadata: { type: 'object' },
+      // name is declared (and only name: the API server allows no other metadata schema) so that the name rules below
+      // can say fieldPath '.metadata.name', which the API server checks against this schema.
+      ...(kind.rules ? { metadata: { type: 'object', properties: { name: { type: 'string' } } } } : { metadata: { type: 'object' } }),
       spec,
       status: expandSchema(kind.status),
     },

@@ -141,7 +141,7 @@ export const daskAutoscalerSpec: JSONSchema = {
     minimum: int32('Minimum number of workers.', { minimum: 0 }),
     maximum: int32('Maximum number of workers.', { minimum: 0 }),
   },
-  'x-kubernetes-validations': [{ rule: 'self.minimum <= self.maximum', message: 'minimum must be less than or equal to maximum' }],
+  'x-kubernetes-validations': [{ rule: 'self.minimum <= self.maximum', message: 'minimum must be less than or equal to maximum', fieldPath: '.minimum', reason: 'FieldValueInvalid' }],
 };
 
 export const daskAutoscalerStatus: JSONSchema = {
@@ -225,9 +225,9 @@ const ready: PrinterColumn = { name: 'Ready', type: 'integer', description: 'Wor
 const workerScale = { specReplicasPath: '.spec.worker.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' };
 
 const nameRules = (what: string, max: number, rfc1123: boolean): NonNullable<JSONSchema['x-kubernetes-validations']> => [
-  { rule: `self.metadata.name.size() <= ${max}`, message: `${what} name must be at most ${max} characters` },
+  { rule: `self.metadata.name.size() <= ${max}`, message: `${what} name must be at most ${max} characters`, fieldPath: '.metadata.name', reason: 'FieldValueInvalid' },
   ...(rfc1123
-    ? [{ rule: `self.metadata.name.matches('${RFC1123_LABEL}')`, message: `${what} name must be an RFC 1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit` }]
+    ? [{ rule: `self.metadata.name.matches('${RFC1123_LABEL}')`, message: `${what} name must be an RFC 1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit`, fieldPath: '.metadata.name', reason: 'FieldValueInvalid' }]
     : []),
 ];
 

@@ -21,7 +21,10 @@ const patterns = new Map<string, RegExp>();
 function schemaFor(kind: KindSchema): JSONSchema {
   let schema = schemas.get(kind.names.kind);
   if (!schema) {
-    schema = objectSchema(kind);
+    const full = objectSchema(kind);
+    // The root metadata is an ObjectMeta, which the API server validates itself (the CRD may only declare name, for
+    // the CEL rules' fieldPath): checked here as an open object.
+    schema = { ...full, properties: { ...full.properties, metadata: { type: 'object' } } };
     schemas.set(kind.names.kind, schema);
   }
   return schema;

@@ -27,13 +27,14 @@ export interface DaskApi {
   /** A live read (not from a cache), for the rare case a cache cannot answer; undefined on NotFound. */
   get(ref: ObjectRef): Promise<OwnedObject | undefined>;
   create(plural: Plural, namespace: string, body: object): Promise<boolean>;
-  /** JSON merge patch of the main resource. */
-  patch(ref: ObjectRef, patch: object): Promise<void>;
+  /** JSON merge patch of the main resource. Resolves with the object as stored afterwards, when known. */
+  patch(ref: ObjectRef, patch: object): Promise<object | undefined>;
   /**
    * JSON merge patch of the status subresource (Dask kinds). With `resourceVersion`, the write fails with 409
    * Conflict if the object changed since (so a stale cache cannot drop a condition another run just wrote).
+   * Resolves with the object as stored afterwards (what the API server answers), when known.
    */
-  patchStatus(ref: ObjectRef, status: object, resourceVersion?: string): Promise<void>;
+  patchStatus(ref: ObjectRef, status: object, resourceVersion?: string): Promise<object | undefined>;
   /** Deletes; with `uid`, only that incarnation (a precondition), so a recreated namesake is never hit. */
   delete(ref: ObjectRef, opts?: { uid?: string; gracePeriodSeconds?: number }): Promise<boolean>;
 }
@@ -78,13 +79,13 @@ export class RestDaskApi implements DaskApi {
     }
   }
 
-  async patch(ref: ObjectRef, patch: object): Promise<void> {
-    await this.rest.request('PATCH', objectPath(ref), { body: patch, contentType: 'application/merge-patch+json', query: { fieldManager: FIELD_MANAGER } });
+  async patch(ref: ObjectRef, patch: object): Promise<object | undefined> {
+    return await this.rest.request<object>('PATCH', objectPath(ref), { body: patch, contentType: 'application/merge-patch+json', query: { fieldManager: FIELD_MANAGER } });
   }
 
-  async patchStatus(ref: ObjectRef, status: object, resourceVersion?: string): Promise<void> {
+  async patchStatus(ref: ObjectRef, status: object, resourceVersion?: string): Promise<object | undefined> {
     const body = resourceVersion ? { metadata: { resourceVersion }, status } : { status };
-    await this.rest.request('PATCH', `${objectPath(ref)}/status`, { body, contentType: 'application/merge-patch+json', query: { fieldManager: FIELD_MANAGER } });
+    return await this.rest.request<object>('PATCH', `${objectPath(ref)}/status`, { body, contentType: 'application/merge-patch+json', query: { fieldManager: FIELD_MANAGER } });
   }
 
   async delete(ref: ObjectRef, opts: { uid?: string; gracePeriodSeconds?: number } = {}): Promise<boolean> {

@@ -8,7 +8,8 @@ import type { ReconcileContext, Result } from '../runtime/reconcile';
 import { controllerReference } from '../../lib/render/metadata';
 import type { DaskAutoscaler } from '../../lib/schema/generated/types';
 import { ANNOTATION_COOLDOWN_UNTIL, defaultWorkerGroupName, schedulerName } from '../../lib/schema/names';
-import { ConditionInput, jsonEqual, setConditions } from './conditions';
+import { ConditionInput } from './conditions';
+import { fieldsAndConditions, updateStatus } from './status';
 import type { DaskContext } from './context';
 import { isReady } from './pods';
 
@@ -28,9 +29,13 @@ export async function reconcileAutoscaler(ctx: DaskContext, req: Request, rc: Re
   const now = ctx.now();
   const gen = scaler.metadata.generation;
   const period = { requeueAfter: ctx.options.autoscalerPeriodMs };
+  /** The autoscaler as last written by this run (its status write is guarded by this resourceVersion). */
+  let latest: DaskAutoscaler = scaler;
   const status = async (conds: ConditionInput[], extra: Record<string, unknown> = {}): Promise<void> => {
-    const next = { ...(scaler.status ?? {}), observedGeneration: gen, ...extra, conditions: setConditions(scaler.status?.conditions, conds, gen, now) };
-    if (!jsonEqual(next, scaler.status ?? {})) await ctx.api.patchStatus(ref(scaler), next);
+    await updateStatus(ctx, ref(scaler), latest, fieldsAndConditions({ observedGeneration: gen, ...extra }, conds, gen, now));
+  };
+  const patchScaler = async (patch: object): Promise<void> => {
+    latest = ((await ctx.api.patch(ref(scaler), patch)) as DaskAutoscaler | undefined) ?? latest;
   };
   const { cluster: clusterName, minimum, maximum } = scaler.spec;
   const cluster = ctx.caches.clusters.get(req.namespace, clusterName);
@@ -41,7 +46,7 @@ export async function reconcileAutoscaler(ctx: DaskContext, req: Request, rc: Re
     return;
   }
   if (!(scaler.metadata.ownerReferences ?? []).some((r) => r.controller)) {
-    await ctx.api.patch(ref(scaler), { metadata: { ownerReferences: [...(scaler.metadata.ownerReferences ?? []), controllerReference(cluster)] } });
+    await patchScaler({ metadata: { resourceVersion: scaler.metadata.resourceVersion, ownerReferences: [...(scaler.metadata.ownerReferences ?? []), controllerReference(cluster)] } });
   }
   const found: ConditionInput = { type: 'ClusterFound', status: 'True', reason: 'ClusterFound', message: `autoscaling DaskCluster ${clusterName}` };
   const schedulerPod = ctx.caches.pods.get(req.namespace, schedulerName(clusterName));
@@ -66,8 +71,9 @@ export async function reconcileAutoscaler(ctx: DaskContext, req: Request, rc: Re
   const current = group.spec.worker.replicas ?? 1;
   const desired = nextReplicas(current, target, minimum, maximum);
   if (desired !== current) {
-    await ctx.api.patch({ plural: 'daskworkergroups', namespace: req.namespace, name: group.metadata.name as string }, { spec: { worker: { replicas: desired } } });
-    await ctx.api.patch(ref(scaler), { metadata: { annotations: { [ANNOTATION_COOLDOWN_UNTIL]: String(now.getTime() / 1000 + COOLDOWN_SECONDS) } } });
+    // Guarded: replicas computed from a stale copy of the group must not overwrite a newer change (409 → retried).
+    await ctx.api.patch({ plural: 'daskworkergroups', namespace: req.namespace, name: group.metadata.name as string }, { metadata: { resourceVersion: group.metadata.resourceVersion }, spec: { worker: { replicas: desired } } });
+    await patchScaler({ metadata: { annotations: { [ANNOTATION_COOLDOWN_UNTIL]: String(now.getTime() / 1000 + COOLDOWN_SECONDS) } } });
     ctx.events.event(scaler, 'Normal', 'Scaled', `scheduler wants ${target} workers; scaled ${group.metadata.name} from ${current} to ${desired} (bounds ${minimum}..${maximum})`);
     rc.logger.info('autoscaled', { group: group.metadata.name, from: current, to: desired, target });
     await status([found, { type: 'ScalingActive', status: 'True', reason: 'Scaled', message: `scaled from ${current} to ${desired}` }], { desiredWorkers: desired, lastScaleTime: now.toISOString().replace(/\.\d{3}Z$/, 'Z') });

@@ -5,13 +5,18 @@
 import type { Request } from '../runtime/object';
 import type { ReconcileContext, Result } from '../runtime/reconcile';
 import { dashboardAddress, defaultWorkerGroup, schedulerAddress, schedulerPod, schedulerService, workerSelector } from '../../lib/render';
-import type { DaskCluster, DaskClusterStatus, DaskWorkerGroup, Pod, Service } from '../../lib/schema/generated/types';
+import type { DaskCluster, DaskWorkerGroup, Pod, Service } from '../../lib/schema/generated/types';
 import { clusterNameProblem, defaultWorkerGroupName, schedulerName } from '../../lib/schema/names';
-import { ConditionInput, findCondition, jsonEqual, setConditions } from './conditions';
+import { ConditionInput, findCondition, jsonEqual } from './conditions';
+import { fieldsAndConditions, updateStatus } from './status';
+import { mergeDiff, specSchema, withSchemaDefaults } from './desired';
 import { isRejected } from './api';
 import type { DaskContext } from './context';
 import { ContainerFailure, containerFailure, containersRunning } from './container-failures';
 import { isControlledBy, isFinished, isReady, isTerminating } from './pods';
+
+/** The DaskWorkerGroup spec schema (its defaults are what the API server fills in). */
+const GROUP_SPEC = specSchema('DaskWorkerGroup');
 
 export const PHASE_CREATED = 'Created';
 export const PHASE_PENDING = 'Pending';
@@ -31,17 +36,15 @@ export async function reconcileCluster(ctx: DaskContext, req: Request, rc: Recon
     if (cluster.status?.phase !== PHASE_ERROR) {
       ctx.events.event(cluster, 'Warning', 'InvalidName', `DaskCluster name ${nameProblem}; nothing was created. Recreate the cluster with a valid name.`);
     }
-    await writeStatus(ctx, cluster, {
-      phase: PHASE_ERROR,
-      observedGeneration: generation,
-      conditions: setConditions(cluster.status?.conditions, [{ type: 'Ready', status: 'False', reason: 'InvalidName', message: `name ${nameProblem}` }], generation, now),
-    });
+    await updateStatus(ctx, ref(cluster), cluster, fieldsAndConditions({ phase: PHASE_ERROR, observedGeneration: generation }, [{ type: 'Ready', status: 'False', reason: 'InvalidName', message: `name ${nameProblem}` }], generation, now));
     return;
   }
 
   // Upstream clients poll for the first non-empty phase and expect "Created" before the components exist.
+  let latest: DaskCluster | undefined = cluster;
   if (!cluster.status?.phase) {
-    await ctx.api.patchStatus(ref(cluster), { phase: PHASE_CREATED, observedGeneration: generation });
+    latest = await updateStatus(ctx, ref(cluster), cluster, (c) => (c.status?.phase ? {} : { phase: PHASE_CREATED, observedGeneration: generation }));
+    if (!latest) return; // deleted meanwhile
   }
 
   const problems: ConditionInput[] = [];
@@ -98,7 +101,7 @@ export async function reconcileCluster(ctx: DaskContext, req: Request, rc: Recon
   if (problems.length === 0 && prevComponents && prevComponents.status === 'False') {
     conditions.push({ type: 'ComponentsHealthy', status: 'True', reason: 'Reconciled', message: 'all components were created' });
   }
-  await writeStatus(ctx, cluster, {
+  await updateStatus(ctx, ref(cluster), latest, fieldsAndConditions({
     phase,
     observedGeneration: generation,
     replicas: workers.length,
@@ -106,8 +109,7 @@ export async function reconcileCluster(ctx: DaskContext, req: Request, rc: Recon
     selector: workerSelector(groupName),
     schedulerAddress: schedulerAddress(cluster, ctx.options),
     dashboardAddress: dashboardAddress(cluster, ctx.options),
-    conditions: setConditions(cluster.status?.conditions, conditions, generation, now),
-  });
+  }, conditions, generation, now));
 
   const idle = await checkIdle(ctx, cluster, schedulerReady, rc);
   if (idle === 'deleted') return;
@@ -123,13 +125,6 @@ function notReady(problems: ConditionInput[], scheduler: ContainerFailure | unde
   if (rollingOut && schedulerReady && !lbWaiting) return { type: 'Ready', status: 'False', reason: 'RollingOut', message: 'rolling out a new worker template to the default worker group' };
   const reason = lbWaiting ? 'LoadBalancerPending' : !schedulerReady ? 'SchedulerNotReady' : 'WorkersNotReady';
   return { type: 'Ready', status: 'False', reason, message: 'waiting for the scheduler and workers to become Ready' };
-}
-
-async function writeStatus(ctx: DaskContext, cluster: DaskCluster, status: DaskClusterStatus): Promise<void> {
-  const current = cluster.status ?? {};
-  const merged = { ...current, ...status };
-  if (jsonEqual(merged, current)) return;
-  await ctx.api.patchStatus(ref(cluster), status);
 }
 
 async function ensureService(ctx: DaskContext, cluster: DaskCluster, problems: ConditionInput[]): Promise<Service | undefined> {
@@ -178,13 +173,19 @@ async function ensureDefaultGroup(ctx: DaskContext, cluster: DaskCluster, proble
     problems.push(notOurs('DaskWorkerGroup', name));
     return existing;
   }
+  // The full desired template, with the defaults the API server adds, compared with what is stored: a patch is sent
+  // only for a real difference, and it removes what the cluster's template no longer has.
   const desired = defaultWorkerGroup(cluster, existing);
+  const want = withSchemaDefaults(GROUP_SPEC, desired.spec);
   const patch: Record<string, unknown> = {};
-  if (!jsonEqual(desired.spec, existing.spec)) patch.spec = desired.spec;
+  if (!jsonEqual(want, existing.spec)) patch.spec = mergeDiff(existing.spec ?? {}, want);
   const ann = desired.metadata.annotations ?? {};
   const liveAnn = existing.metadata.annotations ?? {};
-  if (Object.entries(ann).some(([k, v]) => liveAnn[k] !== v)) patch.metadata = { annotations: ann };
-  if (Object.keys(patch).length > 0) {
+  const annPatch = Object.fromEntries(Object.entries(ann).filter(([k, v]) => liveAnn[k] !== v));
+  const metadata: Record<string, unknown> = Object.keys(annPatch).length > 0 ? { annotations: annPatch } : {};
+  if (Object.keys(patch).length > 0 || Object.keys(metadata).length > 0) {
+    // Guarded: a template computed from a stale copy of the group must not overwrite a newer change (409 → retried).
+    patch.metadata = { ...metadata, resourceVersion: existing.metadata.resourceVersion };
     await ctx.api.patch({ plural: 'daskworkergroups', namespace: ns, name }, patch);
   }
   return existing;

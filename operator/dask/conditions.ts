@@ -1,4 +1,11 @@
 import type { Condition } from '../../lib/schema/generated/types';
+import { truncateUtf8 } from '../runtime/text';
+
+/**
+ * Longest condition message, in UTF-8 bytes. Messages quote other systems (the scheduler's exception text, the API
+ * server's rejection, the kubelet): bounded here, a status patch can never grow too big to write.
+ */
+export const MAX_CONDITION_MESSAGE_BYTES = 1024;
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
@@ -22,7 +29,7 @@ export function setConditions(existing: readonly Condition[] | undefined, inputs
       type: input.type,
       status: input.status,
       reason: input.reason,
-      message: input.message,
+      message: truncateUtf8(input.message, MAX_CONDITION_MESSAGE_BYTES),
       lastTransitionTime: prev && prev.status === input.status && prev.lastTransitionTime ? prev.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
       ...(generation !== undefined ? { observedGeneration: generation } : {}),
     };

@@ -3,6 +3,10 @@
  * "expectations" idea). Without them, a reconcile that runs right after a scale-up would count too few Pods and
  * create duplicates, and one after a scale-down would delete too many. Entries expire after `ttlMs` in case an event
  * is never observed; after a restart the fresh list is the truth, so nothing needs persisting.
+ *
+ * Keys are owner uids, not names: a group deleted and recreated under the same name (kubectl replace --force, a GitOps
+ * re-sync) must not inherit its predecessor's pending creations and deletions. Expired entries of every key are swept
+ * on each read, so owners that vanished without a final reconcile leave nothing behind.
  */
 export class Expectations {
   private readonly creates = new Map<string, Map<string, number>>();
@@ -44,7 +48,23 @@ export class Expectations {
     return b;
   }
 
+  /** Number of owners with pending entries (for tests and metrics). */
+  get size(): number {
+    return new Set([...this.creates.keys(), ...this.deletes.keys()]).size;
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const m of [this.creates, this.deletes]) {
+      for (const [key, b] of m) {
+        for (const [name, at] of b) if (now - at > this.ttlMs) b.delete(name);
+        if (b.size === 0) m.delete(key);
+      }
+    }
+  }
+
   private pending(m: Map<string, Map<string, number>>, key: string, stillPending: (name: string) => boolean): string[] {
+    this.sweep();
     const b = m.get(key);
     if (!b) return [];
     const out: string[] = [];

@@ -3,8 +3,10 @@
  * plugins, leader election, metrics and Events, on the generic runtime (operator/runtime).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Gauge } from 'prom-client';
 import { Informer, type Watchable } from '../runtime/informer';
 import { makeClients } from '../runtime/kube';
+import { KubeRest } from '../runtime/rest';
 import { createLogger, type Logger } from '../runtime/logger';
 import { Manager } from '../runtime/manager';
 import { RuntimeMetrics } from '../runtime/metrics';
@@ -13,6 +15,7 @@ import { kubeLeaseClient } from '../runtime/leader';
 import type { KubeObject, Request } from '../runtime/object';
 import { createSchedulerClient, parseAddressOverrides, schedulerHttpRoutesEnv, serviceProxyBaseUrl, ADDRESS_OVERRIDE_ENV, type HttpFetcher, type SchedulerClient } from '../scheduler';
 import { apiServerFetcher } from './proxy-fetcher';
+import { SchedulerClientPool } from './scheduler-access';
 import type { DaskCluster, DaskWorkerGroup, DaskAutoscaler, DaskJob, Pod, Service } from '../../lib/schema/generated/types';
 import { API_VERSION, GROUP, LABEL_CLUSTER, VERSION } from '../../lib/schema/names';
 import { dashboardAddress, schedulerAddress } from '../../lib/render';
@@ -32,13 +35,16 @@ export interface DaskOperator {
   readonly manager: Manager;
   readonly logger: Logger;
   readonly context: DaskContext;
+  /** The scheduler clients, one per DaskCluster that needed one. */
+  readonly schedulerClients: SchedulerClientPool;
 }
 
 const gvk = (kind: string) => ({ apiVersion: API_VERSION, kind });
 
 export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logger: Logger = createLogger({ level: config.logLevel })): Promise<DaskOperator> {
-  const clients = makeClients(kc);
+  const clients = makeClients(kc, { qps: config.kubeApiQps, burst: config.kubeApiBurst });
   const metrics = new RuntimeMetrics({ processMetrics: true });
+  const schedulerClientsGauge = new Gauge({ name: 'dask_operator_scheduler_clients', help: 'Scheduler clients held (one per DaskCluster the operator talked to).', registers: [metrics.registry] });
   const resyncPeriodMs = config.resyncSeconds * 1000;
   const namespaces = config.namespaces.length > 0 ? config.namespaces : [''];
   const informer = <T extends KubeObject>(name: string, pathFor: (ns: string) => string, labelSelector?: string): Watchable<T> => {
@@ -56,7 +62,10 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
     services: informer<Service & KubeObject>('services', corePath('services'), LABEL_CLUSTER),
   };
   const caches = inf as unknown as DaskCaches;
-  const events = new EventRecorder({ sink: kubeEventSink(clients.rest), logger, metrics });
+  // Every write reconcilers, Events and plugins make goes through `writer`: refused unless this process holds the
+  // leader Lease right now (the manager is created below; the guard runs only at write time).
+  const writer = clients.rest.withWriteGuard((method, path) => manager.assertMayWrite(method, path));
+  const events = new EventRecorder({ sink: kubeEventSink(writer), logger, metrics });
   const daskMetrics = new DaskMetrics(metrics.registry, caches);
 
   const inPod = Boolean(process.env.KUBERNETES_SERVICE_HOST);
@@ -65,33 +74,35 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
   logger.info('scheduler access resolved', { schedulerAccess: access, configured: config.schedulerAccess, inPod });
   const proxyFetch: HttpFetcher = apiServerFetcher(kc);
   const overrides = parseAddressOverrides(process.env[ADDRESS_OVERRIDE_ENV]);
-  const schedulerClients = new Map<string, { uid: string; client: SchedulerClient }>();
-  const schedulerClient = (cluster: DaskCluster): SchedulerClient | undefined => {
-    const key = `${cluster.metadata.namespace}/${cluster.metadata.name}`;
-    const cached = schedulerClients.get(key);
-    if (cached && cached.uid === cluster.metadata.uid) return cached.client;
-    let address = overrides.get(key);
-    let fetch: HttpFetcher | undefined;
-    if (!address && access === 'proxy') {
-      const server = kc.getCurrentCluster()?.server;
-      if (!server) return undefined;
-      address = { httpBaseUrl: serviceProxyBaseUrl({ apiServer: server, namespace: cluster.metadata.namespace as string, cluster: cluster.metadata.name as string }) };
-      fetch = proxyFetch;
-    }
-    if (!address && access === 'dns') {
-      // The same addresses the operator gives workers and writes to status (ports by name from the Service spec).
-      address = { httpBaseUrl: dashboardAddress(cluster, context.options), tcpAddress: schedulerAddress(cluster, context.options) };
-    }
-    if (!address) return undefined;
-    const client = daskMetrics.instrument(createSchedulerClient({ ...address, timeoutMs: config.schedulerTimeoutMs, retries: 1, ...(fetch ? { fetch } : {}) }));
-    if (cached) void cached.client.close();
-    schedulerClients.set(key, { uid: cluster.metadata.uid as string, client });
-    return client;
-  };
+  const pool = new SchedulerClientPool({
+    services: inf.services,
+    unchecked: (cluster) => overrides.has(`${cluster.metadata.namespace}/${cluster.metadata.name}`),
+    onSize: (n) => schedulerClientsGauge.set(n),
+    create: (cluster) => {
+      const key = `${cluster.metadata.namespace}/${cluster.metadata.name}`;
+      let address = overrides.get(key);
+      let fetch: HttpFetcher | undefined;
+      if (!address && access === 'proxy') {
+        const server = kc.getCurrentCluster()?.server;
+        if (!server) return undefined;
+        address = { httpBaseUrl: serviceProxyBaseUrl({ apiServer: server, namespace: cluster.metadata.namespace as string, cluster: cluster.metadata.name as string }) };
+        fetch = proxyFetch;
+      }
+      if (!address && access === 'dns') {
+        // The same addresses the operator gives workers and writes to status (ports by name from the Service spec).
+        address = { httpBaseUrl: dashboardAddress(cluster, context.options), tcpAddress: schedulerAddress(cluster, context.options) };
+      }
+      if (!address) return undefined;
+      return daskMetrics.instrument(createSchedulerClient({ ...address, timeoutMs: config.schedulerTimeoutMs, retries: 1, ...(fetch ? { fetch } : {}) }));
+    },
+  });
+  // A deleted cluster's client (and its idle connection) goes with it.
+  pool.watch(inf.clusters);
+  const schedulerClient = (cluster: DaskCluster): SchedulerClient | undefined => pool.get(cluster);
 
   const context: DaskContext = {
     caches,
-    api: new RestDaskApi(clients.rest),
+    api: new RestDaskApi(writer),
     events,
     options: {
       ...DEFAULT_OPTIONS,
@@ -113,7 +124,8 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
     metrics,
     server: config.metricsBindAddress === false ? false : config.metricsBindAddress,
     leaderElection: config.leaderElect
-      ? { client: kubeLeaseClient(clients.rest), namespace: config.leaderElectionNamespace, name: config.leaderElectionId }
+      // Its own client: neither fenced (it is what keeps the Lease) nor rate-limited (a request storm must not delay renewals).
+      ? { client: kubeLeaseClient(new KubeRest(kc)), namespace: config.leaderElectionNamespace, name: config.leaderElectionId }
       : undefined,
   });
 
@@ -183,7 +195,7 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
           forPredicate: (ev) => matches(ev.object),
           reconcile: async (req, rc) => {
             const obj = informer.get(req.namespace, req.name);
-            return hook((obj && matches(obj) ? obj : undefined) as never, req, { logger: rc.logger, api: context.api, rest: clients.rest, events, signal: rc.signal });
+            return hook((obj && matches(obj) ? obj : undefined) as never, req, { logger: rc.logger, api: context.api, rest: writer, events, signal: rc.signal });
           },
         });
       },
@@ -191,5 +203,5 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
     await plugin.setup(host);
     plog.info(`Plugin '${name}' running.`);
   }
-  return { manager, logger, context };
+  return { manager, logger, context, schedulerClients: pool };
 }

@@ -6,7 +6,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { HttpFetcher } from '../scheduler';
+import { MAX_HTTP_BODY_BYTES, SchedulerProtocolError, type HttpFetcher } from '../scheduler';
 
 export function apiServerFetcher(kc: KubeConfig): HttpFetcher {
   return async (url, init) => {
@@ -18,12 +18,25 @@ export function apiServerFetcher(kc: KubeConfig): HttpFetcher {
     const payload = init.body === undefined ? undefined : Buffer.from(init.body);
     if (payload) headers['Content-Length'] = payload.length;
     return await new Promise((resolve, reject) => {
+      const max = init.maxBodyBytes ?? MAX_HTTP_BODY_BYTES;
       const req = mod.request(target, { ...options, method: init.method, headers, signal: init.signal }, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let total = 0;
+        const tooLarge = (n: string): void => {
+          // Stop reading at once: the socket is destroyed, so the rest of the body is never received.
+          req.destroy();
+          reject(new SchedulerProtocolError(`${init.method} ${url} answered with a body of ${n} bytes, more than the ${max} this client reads; closed the connection`, url));
+        };
+        const announced = Number(res.headers['content-length'] ?? Number.NaN);
+        if (announced > max) return tooLarge(String(announced));
+        res.on('data', (c: Buffer) => {
+          total += c.length;
+          if (total > max) return tooLarge(`over ${max}`);
+          chunks.push(c);
+        });
         res.on('error', reject);
         res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
+          const body = Buffer.concat(chunks, total).toString('utf8');
           resolve({ status: res.statusCode ?? 0, text: async () => body });
         });
       });

@@ -15,9 +15,9 @@ import type { ReconcileContext, Result } from '../runtime/reconcile';
 import { newWorkerName, workerPod, workerSelector, workerTemplateHash, ANNOTATION_TEMPLATE_HASH } from '../../lib/render';
 import { controllerReference } from '../../lib/render/metadata';
 import type { DaskCluster, DaskWorkerGroup, Pod } from '../../lib/schema/generated/types';
-import { isConflict } from '../runtime/kube';
 import { keyOf } from '../runtime/object';
-import { ConditionInput, jsonEqual, setConditions } from './conditions';
+import { ConditionInput } from './conditions';
+import { fieldsAndConditions, updateStatus } from './status';
 import { ContainerFailure, containerFailure } from './container-failures';
 import { isRejected } from './api';
 import type { DaskContext } from './context';
@@ -28,11 +28,13 @@ const groupRef = (g: DaskWorkerGroup) => ({ plural: 'daskworkergroups' as const,
 
 export async function reconcileWorkerGroup(ctx: DaskContext, req: Request, rc: ReconcileContext): Promise<Result | void> {
   const group = ctx.caches.workerGroups.get(req.namespace, req.name);
-  const key = keyOf(req);
   if (!group || group.metadata.deletionTimestamp) {
-    ctx.expectations.forget(key);
+    // Expectations belong to one incarnation of the group (its uid): a group recreated under the same name starts
+    // with none. A group already gone is swept from the expectations once its entries expire.
+    if (group?.metadata.uid) ctx.expectations.forget(group.metadata.uid);
     return;
   }
+  const key = group.metadata.uid ?? keyOf(req);
   const now = ctx.now();
   const generation = group.metadata.generation;
   const conditions: ConditionInput[] = [];
@@ -60,8 +62,12 @@ export async function reconcileWorkerGroup(ctx: DaskContext, req: Request, rc: R
 
   // Adopt: the group belongs to its cluster, so deleting the cluster removes it (upstream does the same).
   const owner = (group.metadata.ownerReferences ?? []).find((r) => r.controller);
+  /** The group as last written by this run (the status write is guarded by its resourceVersion). */
+  let latest = group;
   if (!owner) {
-    await ctx.api.patch(groupRef(group), { metadata: { ownerReferences: [...(group.metadata.ownerReferences ?? []), controllerReference(cluster)] } });
+    // Guarded: an adoption on a stale copy must not overwrite ownerReferences someone else just set.
+    const adoption = { metadata: { resourceVersion: group.metadata.resourceVersion, ownerReferences: [...(group.metadata.ownerReferences ?? []), controllerReference(cluster)] } };
+    latest = ((await ctx.api.patch(groupRef(group), adoption)) as DaskWorkerGroup | undefined) ?? group;
   } else if (owner.uid !== cluster.metadata.uid) {
     conditions.push({ type: 'Adopted', status: 'False', reason: 'OwnedByAnother', message: `controlled by ${owner.kind} ${owner.name}, not by DaskCluster ${clusterName}` });
   }
@@ -122,7 +128,7 @@ export async function reconcileWorkerGroup(ctx: DaskContext, req: Request, rc: R
         ? { type: 'Ready', status: 'False', reason: 'WorkersFailed', message: `${readyCount}/${desired} workers Ready; ${failed}` }
         : { type: 'Ready', status: 'False', reason: stale.length > 0 ? 'RollingOut' : 'WorkersNotReady', message: `${readyCount}/${desired} workers Ready${stale.length > 0 ? `, ${stale.length} on an old template being replaced` : ''}` },
   );
-  await writeStatus(ctx, group, {
+  await writeStatus(ctx, latest, {
     observedGeneration: generation,
     replicas: liveCount,
     readyReplicas: readyCount,
@@ -295,34 +301,7 @@ async function scaleDown(ctx: DaskContext, group: DaskWorkerGroup, cluster: Dask
   return undefined;
 }
 
-/**
- * Writes status fields and conditions on top of the group as last seen, guarded by its resourceVersion: if the cache
- * was behind (e.g. the previous run's condition not seen yet), the write conflicts, and it is redone on top of the
- * newer object once the cache has it, so a condition written by an earlier run (ScaledDownGracefully) is never lost.
- */
+/** Status fields and conditions, through the one status path (operator/dask/status.ts). */
 async function writeStatus(ctx: DaskContext, group: DaskWorkerGroup, fields: Record<string, unknown>, inputs: ConditionInput[], now: Date): Promise<void> {
-  let current = group;
-  for (let attempt = 0; ; attempt++) {
-    const status = { ...fields, conditions: setConditions(current.status?.conditions, inputs, group.metadata.generation, now) };
-    const before = current.status ?? {};
-    if (jsonEqual({ ...before, ...status }, before)) return;
-    try {
-      await ctx.api.patchStatus(groupRef(group), status, current.metadata.resourceVersion);
-      return;
-    } catch (e) {
-      if (!isConflict(e) || attempt >= 3) throw e;
-      current = await newerInCache(ctx, current);
-    }
-  }
-}
-
-/** The cached group once its resourceVersion moved past `seen` (bounded wait; the stale copy otherwise). */
-async function newerInCache(ctx: DaskContext, seen: DaskWorkerGroup): Promise<DaskWorkerGroup> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const g = ctx.caches.workerGroups.get(seen.metadata.namespace as string, seen.metadata.name as string);
-    if (!g) throw new Error(`DaskWorkerGroup ${seen.metadata.name} is gone`);
-    if (g.metadata.resourceVersion !== seen.metadata.resourceVersion || Date.now() > deadline) return g;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await updateStatus(ctx, groupRef(group), group, fieldsAndConditions(fields, inputs, group.metadata.generation, now));
 }

@@ -11,7 +11,7 @@
  * enqueue a key, and the reconciler reads the current state from the caches (level-triggered).
  *
  * Outcome policy, in one place ({@link Controller.process}):
- * - returned `{ requeueAfter: ms }` → backoff reset, key re-queued after ms;
+ * - returned `{ requeueAfter: ms }` → backoff reset, key re-queued after ms (`0`: at once, after this run);
  * - returned nothing → backoff reset;
  * - thrown TerminalError → logged and counted, not retried;
  * - thrown anything else → logged with the key, re-queued with per-key backoff (5 ms doubling to 5 min).
@@ -148,8 +148,10 @@ export class Controller<T extends KubeObject = KubeObject> {
       const result = await this.opts.reconcile(req, { logger, signal, retries, reconcileId });
       this.queue.forget(key);
       const after = result?.requeueAfter;
-      if (after !== undefined && after > 0) {
-        this.queue.addAfter(key, after);
+      if (after !== undefined && after >= 0) {
+        // 0 = at once: the key is still being processed, so the queue marks it dirty and re-queues it on done().
+        if (after === 0) this.queue.add(key);
+        else this.queue.addAfter(key, after);
         this.metrics?.reconcileTotal.inc({ controller, result: 'requeue_after' });
         logger.debug('reconciled; requeue requested', { requeueAfterMs: after });
       } else {

@@ -18,6 +18,7 @@ import { nullLogger, type Logger } from './logger';
 import type { RuntimeMetrics } from './metrics';
 import type { KubeObject } from './object';
 import type { KubeRest } from './rest';
+import { truncateUtf8 } from './text';
 
 /** Event severity. */
 export type EventType = 'Normal' | 'Warning';
@@ -103,6 +104,7 @@ interface Bucket {
   at: number;
 }
 
+/** Longest Event message, in UTF-8 bytes (longer ones are cut). */
 const MAX_MESSAGE = 1024;
 
 function rfc3339(ms: number): string {
@@ -135,7 +137,7 @@ export class EventRecorder {
   /** Records an Event about `obj`. Never throws; the write happens in the background. */
   event(obj: KubeObject, type: EventType, reason: string, message: string): void {
     try {
-      this.record(obj, type, reason, message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 3)}...` : message);
+      this.record(obj, type, reason, truncateUtf8(message, MAX_MESSAGE));
     } catch (e) {
       this.o.logger.warn('could not record an event', { reason, error: e });
     }

@@ -59,6 +59,13 @@ export interface InformerOptions {
   readonly watchdogMs?: number;
   /** Relist and re-emit everything this often; 0 disables. @default 600_000 (10 min) */
   readonly resyncPeriodMs?: number;
+  /**
+   * Each resync comes after resyncPeriodMs * (1 + resyncJitter * r), r in [0, 1), so informers started together do
+   * not relist together. @default 0.1
+   */
+  readonly resyncJitter?: number;
+  /** Random source in [0, 1) for the resync jitter; injectable for tests. @default Math.random */
+  readonly random?: () => number;
   /** Restart backoff after errors. @default { baseMs: 1000, maxMs: 30_000, factor: 2, jitter: 0.2 } */
   readonly backoff?: BackoffOptions;
   /** Page size for lists. @default 500 */
@@ -123,6 +130,8 @@ export class Informer<T extends KubeObject = KubeObject> implements Watchable<T>
   private resyncTimer: TimerHandle | undefined;
   private resyncPending = false;
   private lastErrorText: string | undefined;
+  /** 410s since the last healthy watch; all but the first wait out the backoff before relisting. */
+  private goneStreak = 0;
 
   constructor(opts: InformerOptions) {
     this.opts = opts;
@@ -242,7 +251,8 @@ export class Informer<T extends KubeObject = KubeObject> implements Watchable<T>
           const resync = this.resyncPending;
           await this.relist(resync, stop);
           this.resyncPending = false; // only once the relist succeeded; a failed resync is retried
-          this.backoff.reset();
+          // A good list does not reset the backoff: only a watch that delivers something does (see watchOnce), so a
+          // server that lists fine but fails every watch (410, 500) is not hit in a loop.
           this.markSynced();
         }
         if (stop.aborted) break;
@@ -261,9 +271,13 @@ export class Informer<T extends KubeObject = KubeObject> implements Watchable<T>
       } catch (e) {
         if (stop.aborted) break;
         if (e instanceof GoneError || isGone(e)) {
-          this.logger.info('resourceVersion expired; relisting', { resourceVersion: this.resourceVersion });
           this.resourceVersion = undefined;
           this.restarted('gone');
+          // The first 410 after a healthy watch relists at once (the normal case: the watch fell behind). Repeated ones
+          // wait out the same backoff as errors, so a server that keeps answering 410 gets a bounded number of lists.
+          const delay = this.goneStreak++ > 0 ? this.backoff.next() : 0;
+          this.logger.info('resourceVersion expired; relisting', { retryInMs: Math.round(delay), attempt: this.goneStreak });
+          if (delay > 0) await sleep(this.clock, delay, stop);
           continue;
         }
         this.lastErrorText = errorMessage(e);
@@ -344,7 +358,7 @@ export class Informer<T extends KubeObject = KubeObject> implements Watchable<T>
         this.query({ resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: this.watchTimeoutSeconds }),
         (ev) => {
           lastActivity = this.clock.now();
-          events++;
+          if (ev.type !== 'ERROR') events++;
           this.apply(ev);
         },
         ctl.signal,
@@ -353,8 +367,12 @@ export class Informer<T extends KubeObject = KubeObject> implements Watchable<T>
       watchdog?.cancel();
       stop.removeEventListener('abort', onStop);
       if (this.watchCtl === ctl) this.watchCtl = undefined;
+      // The watch worked (an event or a bookmark arrived), even if it ended in an error: start backing off afresh.
+      if (events > 0) {
+        this.backoff.reset();
+        this.goneStreak = 0;
+      }
     }
-    if (events > 0) this.backoff.reset();
     const reason = ctl.signal.aborted ? (ctl.signal.reason as 'watchdog' | 'resync' | 'stopped') : 'closed';
     return { reason, events };
   }
@@ -412,12 +430,14 @@ export class Informer<T extends KubeObject = KubeObject> implements Watchable<T>
     }
     if (this.resyncPeriodMs > 0) {
       this.resyncTimer?.cancel();
+      const jitter = this.opts.resyncJitter ?? 0.1;
+      const delay = this.resyncPeriodMs * (1 + jitter * (this.opts.random ?? Math.random)());
       this.resyncTimer = this.clock.setTimer(() => {
         this.resyncTimer = undefined;
         if (this.stopCtl?.signal.aborted) return;
         this.logger.debug('periodic resync');
         this.resync();
-      }, this.resyncPeriodMs);
+      }, delay);
     }
   }
 }

@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { KubeHttpError, KubeRest, type KubeStatus } from './rest';
+import { TokenBucket } from './rate-limit';
 
 /** Options for {@link loadKubeConfig}. */
 export interface LoadKubeConfigOptions {
@@ -79,14 +80,22 @@ export interface KubeClients {
 }
 
 /** Builds the typed clients for a KubeConfig. */
-export function makeClients(kc: KubeConfig): KubeClients {
+export interface ClientOptions {
+  /** Client-side rate limit of `rest`: requests per second. @default unlimited */
+  readonly qps?: number;
+  /** Requests `rest` may send at once before the rate applies. @default max(1, ceil(qps)) */
+  readonly burst?: number;
+}
+
+export function makeClients(kc: KubeConfig, opts: ClientOptions = {}): KubeClients {
+  const rateLimiter = opts.qps !== undefined && Number.isFinite(opts.qps) ? new TokenBucket({ qps: opts.qps, burst: opts.burst }) : undefined;
   return {
     kubeConfig: kc,
     core: kc.makeApiClient(CoreV1Api),
     customObjects: kc.makeApiClient(CustomObjectsApi),
     coordination: kc.makeApiClient(CoordinationV1Api),
     objects: KubernetesObjectApi.makeApiClient(kc),
-    rest: new KubeRest(kc),
+    rest: new KubeRest(kc, { rateLimiter }),
   };
 }
 

@@ -108,6 +108,8 @@ export class LeaderElector {
   readonly leaseName: string;
   private readonly o: Required<Omit<LeaderElectorOptions, 'onStartedLeading' | 'onStoppedLeading' | 'identity' | 'name'>> & LeaderElectorOptions;
   private leader = false;
+  /** When the last successful acquire/renew attempt started: the Lease we wrote is valid from no earlier than this. */
+  private renewedAt = Number.NEGATIVE_INFINITY;
   private observed: { key: string; at: number } | undefined;
   private lastLease: Lease | undefined;
 
@@ -132,12 +134,26 @@ export class LeaderElector {
     return this.leader;
   }
 
+  /**
+   * True while this process may act as leader: it is leader and its last successful renewal started less than
+   * `renewDeadlineMs` ago (on its own clock). A candidate takes over only `leaseDurationMs` after it last saw the Lease
+   * change, and renewDeadline < leaseDuration, so a write checked here cannot overlap the next leader's, even when the
+   * renew loop itself is late (a blocked event loop, a hung API call). Check it right before every write.
+   */
+  holdsLease(): boolean {
+    return this.leader && this.o.clock.now() - this.renewedAt < this.o.renewDeadlineMs;
+  }
+
   /** Campaigns until leader, then renews until `signal` aborts ('stopped') or the lease is lost ('lost'). */
   async run(signal: AbortSignal): Promise<'stopped' | 'lost'> {
     const { clock, logger, retryPeriodMs, renewDeadlineMs } = this.o;
     logger.info('campaigning for leadership', { lease: this.leaseName, identity: this.identity });
     while (!signal.aborted) {
-      if ((await this.attempt()) === 'ok') break;
+      const started = clock.now();
+      if ((await this.attempt()) === 'ok') {
+        this.renewedAt = started;
+        break;
+      }
       await sleep(clock, retryPeriodMs * (1 + 0.2 * Math.random()), signal);
     }
     if (signal.aborted) return 'stopped';
@@ -148,10 +164,12 @@ export class LeaderElector {
       if (signal.aborted) break;
       const remaining = lastRenew + renewDeadlineMs - clock.now();
       const cancel = new AbortController();
+      const started = clock.now();
       const outcome = await Promise.race([this.attempt(), sleep(clock, Math.max(0, remaining), cancel.signal).then(() => 'timeout' as const)]);
       cancel.abort();
       if (outcome === 'ok') {
         lastRenew = clock.now();
+        this.renewedAt = started;
         continue;
       }
       if (outcome === 'held' || clock.now() - lastRenew >= renewDeadlineMs) {

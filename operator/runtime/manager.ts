@@ -29,6 +29,14 @@ export class LeaderElectionLostError extends Error {
   }
 }
 
+/** Thrown by {@link Manager.assertMayWrite} (and so by fenced writes) when this process does not hold the Lease. */
+export class NotLeaderError extends Error {
+  constructor(method: string, path: string, lease: string) {
+    super(`refused ${method} ${path}: this process does not hold the leader lease ${lease} (any more); another replica may be reconciling`);
+    this.name = 'NotLeaderError';
+  }
+}
+
 /** Options for a {@link Manager}. */
 export interface ManagerOptions {
   /** @default nullLogger */
@@ -98,6 +106,20 @@ export class Manager {
   get isLeader(): boolean {
     return this.elector ? this.elector.isLeader() : this.synced;
   }
+
+  /**
+   * Throws NotLeaderError unless this process may write now: always without leader election; with it, only while the
+   * Lease is held and was renewed within the renew deadline ({@link LeaderElector.holdsLease}). Pass it as the write
+   * guard of every client reconcilers write through (`rest.withWriteGuard(manager.writeGuard)`), so that losing the
+   * Lease stops writes at once, even from reconciles still draining.
+   */
+  assertMayWrite(method: string, path: string): void {
+    if (!this.opts.leaderElection) return;
+    if (!this.elector?.holdsLease()) throw new NotLeaderError(method, path, this.elector?.leaseName ?? this.opts.leaderElection.name ?? 'dask-operator-leader');
+  }
+
+  /** {@link assertMayWrite}, bound: a WriteGuard for KubeRest. */
+  readonly writeGuard = (method: string, path: string): void => this.assertMayWrite(method, path);
 
   /** The health server's URL, once started. */
   get serverUrl(): string | undefined {

@@ -13,7 +13,10 @@ import type { Request } from './object';
 
 /** What a successful reconcile asks for next. */
 export interface Result {
-  /** Reconcile this key again after this many milliseconds (e.g. waiting for something external). Resets the key's backoff. */
+  /**
+   * Reconcile this key again after this many milliseconds (e.g. waiting for something external); `0` means again at
+   * once (after this run ends, e.g. to continue work done in batches). Resets the key's backoff. Omit it for "done".
+   */
   readonly requeueAfter?: number;
 }
 

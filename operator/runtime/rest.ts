@@ -11,6 +11,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { TokenBucket } from './rate-limit';
 
 /** A failed HTTP call to the API server. `status` is the parsed Kubernetes Status body, when there is one. */
 export class KubeHttpError extends Error {
@@ -85,9 +86,31 @@ function parseStatus(body: string): KubeStatus | undefined {
   }
 }
 
+/**
+ * Called before every request that is not a read (anything but GET); throws to refuse it. The manager's
+ * {@link Manager.assertMayWrite} fences writes on still holding the leader Lease.
+ */
+export type WriteGuard = (method: string, path: string) => void;
+
+/** Options for a {@link KubeRest}. */
+export interface KubeRestOptions {
+  /** Checked before every write. @default none */
+  readonly writeGuard?: WriteGuard;
+  /** Every request (including each list page and each watch start) takes a token first. @default none (unlimited) */
+  readonly rateLimiter?: TokenBucket;
+}
+
 /** JSON REST calls and watch streams against the current cluster of a KubeConfig. */
 export class KubeRest implements ListWatchClient {
-  constructor(private readonly kc: KubeConfig) {}
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly options: KubeRestOptions = {},
+  ) {}
+
+  /** The same client (same credentials and transport) with every write checked by `guard` first. */
+  withWriteGuard(guard: WriteGuard): KubeRest {
+    return new KubeRest(this.kc, { ...this.options, writeGuard: guard });
+  }
 
   /** Sends one request and parses the JSON answer. Throws KubeHttpError on a non-2xx status. */
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
@@ -161,6 +184,9 @@ export class KubeRest implements ListWatchClient {
   }
 
   private async open(method: string, path: string, opts: RequestOptions): Promise<{ res: http.IncomingMessage; req: http.ClientRequest }> {
+    if (method !== 'GET') this.options.writeGuard?.(method, path);
+    await this.options.rateLimiter?.take(opts.signal);
+    if (method !== 'GET') this.options.writeGuard?.(method, path); // again: the wait may have outlived the lease
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new Error('could not call the API server: the kubeconfig has no current cluster');
     const url = new URL(cluster.server.replace(/\/+$/, '') + path);

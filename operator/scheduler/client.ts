@@ -60,7 +60,11 @@ export interface SchedulerClient {
   adaptiveTarget(): Promise<number>;
   /** Unix seconds since the scheduler has been idle, or null while it has work. */
   idleSince(): Promise<number | null>;
-  /** Closes pooled connections. The client can still be used afterwards (it reconnects). */
+  /**
+   * Closes the pooled connection, and any connection in use as soon as its call ends. The client can still be used
+   * afterwards, but keeps no idle connection any more (each call opens and closes its own), so nothing it opens
+   * outlives the caller that closed it.
+   */
   close(): Promise<void>;
 }
 
@@ -110,6 +114,8 @@ class HybridSchedulerClient implements SchedulerClient {
   private apiOffUntil = 0;
   /** One idle TCP connection kept for reuse. */
   private idleComm: DaskComm | undefined;
+  /** Set by close(): connections are no longer kept for reuse. */
+  private closed = false;
 
   public constructor(o: SchedulerClientOptions) {
     if (!o.httpBaseUrl && !o.tcpAddress) {
@@ -152,7 +158,7 @@ class HybridSchedulerClient implements SchedulerClient {
               const url = joinUrl(this.httpBaseUrl!, '/health');
               const { status, text } = await httpRequest(url, 'GET', undefined, this.httpOpts());
               if (status !== 200 || text.trim() !== 'ok') {
-                throw new SchedulerProtocolError(`GET ${url} answered HTTP ${status} '${text.slice(0, 50)}' instead of 'ok'`, url);
+                throw new SchedulerProtocolError(`GET ${url} answered HTTP ${status} with ${describe(text)} instead of 'ok'`, url);
               }
               return true;
             }
@@ -285,6 +291,7 @@ class HybridSchedulerClient implements SchedulerClient {
   }
 
   public async close(): Promise<void> {
+    this.closed = true;
     const c = this.idleComm;
     this.idleComm = undefined;
     c?.close();
@@ -390,7 +397,7 @@ class HybridSchedulerClient implements SchedulerClient {
     }
     try {
       const reply = await comm.call(op, args, timeoutMs);
-      if (this.idleComm === undefined && comm.usable) this.idleComm = comm;
+      if (this.idleComm === undefined && comm.usable && !this.closed) this.idleComm = comm;
       else comm.close();
       return reply;
     } catch (err) {

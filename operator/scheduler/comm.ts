@@ -22,6 +22,9 @@
 import * as net from 'node:net';
 import { Decoder, encode } from '@msgpack/msgpack';
 import { SchedulerProtocolError, SchedulerRemoteError, SchedulerTimeout, SchedulerUnreachable } from './errors';
+import {
+  MAX_BINARY_BYTES, MAX_CONTAINER_LENGTH, MAX_FRAMES, MAX_MESSAGE_BYTES, MAX_REMOTE_TEXT_CHARS, MAX_STRING_BYTES, checkMsgpackBounds,
+} from './limits';
 
 /** A decoded Dask message value (msgpack data model). */
 export type DaskValue = null | boolean | number | string | Uint8Array | DaskValue[] | { [key: string]: DaskValue };
@@ -33,9 +36,6 @@ export interface OutOfBand {
 }
 
 const U64 = 8;
-/** Anything larger than this is not a reply to the small control messages this client sends. */
-const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
-const MAX_FRAMES = 4096;
 
 /** What we tell the scheduler about ourselves in the handshake. No compression, newest pickle protocol we claim. */
 const HANDSHAKE = { compression: null, python: [3, 11, 0], 'pickle-protocol': 5 } as const;
@@ -72,50 +72,84 @@ export function encodeMessage(msg: unknown): Buffer {
 }
 
 /**
- * Incremental decoder: feed bytes, get complete messages (their frames). Throws SchedulerProtocolError
- * as soon as the bytes cannot be a Dask message.
+ * Incremental decoder: feed bytes, get complete messages (their frames). Throws SchedulerProtocolError as soon as the
+ * bytes cannot be a Dask message, or when more is buffered than one message of the announced size can hold.
+ *
+ * Chunks are kept as they arrive and joined once per message (not once per chunk, which is quadratic in the
+ * message size).
  */
 export class FrameReader {
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Total bytes of the message at the head of the buffer, once its header has been read. */
+  private expected: { end: number; lengths: number[]; preludeLen: number } | undefined;
+
+  /** Bytes received and not yet handed out as a message. */
+  public get pending(): number {
+    return this.buffered;
+  }
 
   public push(chunk: Buffer): void {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
   }
 
   /** Returns the frames of the next complete message, or undefined when more bytes are needed. */
   public next(): Buffer[] | undefined {
-    const b = this.buf;
-    if (b.length < U64 * 2) return undefined;
-    const nosplit = readU64(b, 0, 'message length');
-    const nframes = readU64(b, U64, 'frame count');
-    if (nframes < 1 || nframes > MAX_FRAMES) {
-      throw new SchedulerProtocolError(`implausible frame count ${nframes} in message header (not a Dask comm?)`);
+    if (!this.expected) {
+      if (this.buffered < U64 * 2) return undefined;
+      const head = this.peek(U64 * 2);
+      const nosplit = readU64(head, 0, 'message length');
+      const nframes = readU64(head, U64, 'frame count');
+      if (nframes < 1 || nframes > MAX_FRAMES) {
+        throw new SchedulerProtocolError(`implausible frame count ${nframes} in message header (not a Dask comm?)`);
+      }
+      const preludeLen = U64 * (nframes + 1);
+      if (nosplit < preludeLen || nosplit > MAX_MESSAGE_BYTES) {
+        throw new SchedulerProtocolError(`implausible message length ${nosplit} for ${nframes} frame(s) (not a Dask comm?)`);
+      }
+      if (this.buffered < U64 + preludeLen) return undefined;
+      const prelude = this.peek(U64 + preludeLen);
+      const lengths: number[] = [];
+      let total = 0;
+      for (let i = 0; i < nframes; i++) {
+        const len = readU64(prelude, U64 * (2 + i), 'frame length');
+        lengths.push(len);
+        total += len;
+      }
+      if (total > MAX_MESSAGE_BYTES || nosplit > preludeLen + total) {
+        throw new SchedulerProtocolError(`frame lengths (${total} bytes) do not match the message header (${nosplit} bytes)`);
+      }
+      this.expected = { end: U64 + preludeLen + total, lengths, preludeLen };
     }
-    const preludeLen = U64 * (nframes + 1);
-    if (nosplit < preludeLen || nosplit > MAX_MESSAGE_BYTES) {
-      throw new SchedulerProtocolError(`implausible message length ${nosplit} for ${nframes} frame(s) (not a Dask comm?)`);
-    }
-    if (b.length < U64 + preludeLen) return undefined;
-    const lengths: number[] = [];
-    let total = 0;
-    for (let i = 0; i < nframes; i++) {
-      const len = readU64(b, U64 * (2 + i), 'frame length');
-      lengths.push(len);
-      total += len;
-    }
-    if (total > MAX_MESSAGE_BYTES || nosplit > preludeLen + total) {
-      throw new SchedulerProtocolError(`frame lengths (${total} bytes) do not match the message header (${nosplit} bytes)`);
-    }
-    const end = U64 + preludeLen + total;
-    if (b.length < end) return undefined;
+    const { end, lengths, preludeLen } = this.expected;
+    if (this.buffered < end) return undefined;
+    const b = this.peek(end);
     const frames: Buffer[] = [];
     let off = U64 + preludeLen;
     for (const len of lengths) {
       frames.push(b.subarray(off, off + len));
       off += len;
     }
-    this.buf = b.subarray(end);
+    this.expected = undefined;
+    // Keep only what follows this message.
+    const first = this.chunks[0]!;
+    this.chunks[0] = first.subarray(end);
+    if (this.chunks[0].length === 0) this.chunks.shift();
+    this.buffered -= end;
     return frames;
+  }
+
+  /** The first `n` buffered bytes as one Buffer, joining only the chunks that hold them (at most once per size). */
+  private peek(n: number): Buffer {
+    if (this.chunks[0]!.length >= n) return this.chunks[0]!;
+    let have = 0;
+    let i = 0;
+    while (have < n) have += this.chunks[i++]!.length;
+    const joined = Buffer.concat(this.chunks.slice(0, i), have);
+    this.chunks.splice(0, i, joined);
+    return joined;
   }
 }
 
@@ -129,18 +163,29 @@ function readU64(b: Buffer, off: number, what: string): number {
 
 /**
  * Dask keys can be tuples (task keys appear in worker metrics), which JavaScript objects cannot use as
- * keys: such keys become their JSON text.
+ * keys: such keys become a fixed placeholder (this client never reads them). The length limits repeat the
+ * ones checkMsgpackBounds enforces, as a second line of defence.
  */
 const decoder = new Decoder({
-  mapKeyConverter: (key: unknown): string | number => (typeof key === 'string' || typeof key === 'number' ? key : describe(key)),
+  mapKeyConverter: (key: unknown): string | number => (typeof key === 'string' || typeof key === 'number' ? key : `<${describe(key)}>`),
+  maxStrLength: MAX_STRING_BYTES,
+  maxBinLength: MAX_BINARY_BYTES,
+  maxExtLength: MAX_BINARY_BYTES,
+  maxArrayLength: MAX_CONTAINER_LENGTH,
+  maxMapLength: MAX_CONTAINER_LENGTH,
 });
 
-/** Decodes frame 0 of a message, replacing out-of-band references by OutOfBand placeholders. */
+/**
+ * Decodes frame 0 of a message, replacing out-of-band references by OutOfBand placeholders. The bytes are checked
+ * against the limits first (element count, lengths, depth), so a small message cannot expand into a huge graph.
+ */
 export function decodeMessage(frames: Buffer[]): DaskValue {
   let value: unknown;
   try {
+    checkMsgpackBounds(frames[0]!);
     value = decoder.decode(frames[0]!);
   } catch (err) {
+    if (err instanceof SchedulerProtocolError) throw err;
     throw new SchedulerProtocolError(`reply is not valid msgpack: ${(err as Error).message}`, undefined, { cause: err });
   }
   return replaceOutOfBand(value) as DaskValue;
@@ -213,6 +258,11 @@ export class DaskComm {
     return comm;
   }
 
+  /** Why the connection can no longer be used (a typed scheduler client error), once it cannot. */
+  public get error(): Error | undefined {
+    return this.failure;
+  }
+
   /** True while the connection can take another request. */
   public get usable(): boolean {
     return this.failure === undefined && !this.busy && !this.socket.destroyed;
@@ -232,7 +282,7 @@ export class DaskComm {
       if (reply !== null && typeof reply === 'object' && !Array.isArray(reply) && !(reply instanceof Uint8Array)) {
         const status = reply['status'];
         if (status === 'uncaught-error' || status === 'error') {
-          const text = typeof reply['exception_text'] === 'string' ? reply['exception_text'] : 'unknown error';
+          const text = typeof reply['exception_text'] === 'string' ? remoteText(reply['exception_text']) : 'unknown error';
           throw new SchedulerRemoteError(`scheduler at ${this.address} failed to handle '${op}': ${text}`, this.address);
         }
       }
@@ -285,6 +335,13 @@ export class DaskComm {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.failure) return;
+    if (!this.waiter) {
+      // A Dask server only answers what it is asked. Bytes nobody asked for (on an idle pooled connection, or after a
+      // complete reply) mean the peer is not a Dask comm or is out of step: never buffer them, close at once.
+      this.unsolicited(chunk.length);
+      return;
+    }
     try {
       this.reader.push(chunk);
       this.drain();
@@ -292,6 +349,11 @@ export class DaskComm {
       this.fail(err instanceof Error ? withTarget(err, this.address) : new Error(String(err)));
       this.socket.destroy();
     }
+  }
+
+  private unsolicited(bytes: number): void {
+    this.fail(new SchedulerProtocolError(`${this.address} sent ${bytes} byte(s) nobody asked for; closed the connection (not a Dask comm?)`, this.address));
+    this.socket.destroy();
   }
 
   private drain(): void {
@@ -307,6 +369,7 @@ export class DaskComm {
     if (!frames) return;
     const w = this.waiter;
     this.waiter = undefined;
+    const extra = this.reader.pending;
     try {
       w.resolve(decodeMessage(frames));
     } catch (err) {
@@ -314,7 +377,10 @@ export class DaskComm {
       this.fail(e);
       this.socket.destroy();
       w.reject(e);
+      return;
     }
+    // The reply is good, but whatever came after it was not asked for: this connection is not reused.
+    if (extra > 0) this.unsolicited(extra);
   }
 
   private fail(err: Error): void {
@@ -332,13 +398,26 @@ function withTarget(err: Error, address: string): Error {
   return err;
 }
 
-/** Short printable description of a decoded value, for error messages. */
+/**
+ * The shape of a decoded value for error messages: its type and size, never its content, so nothing a peer sends can
+ * be echoed into a condition, an Event or a log line through this client's errors.
+ */
 export function describe(v: unknown): string {
-  let s: string;
-  try {
-    s = JSON.stringify(v, (_k, val: unknown) => (val instanceof Uint8Array ? `<${val.length} bytes>` : val)) ?? String(v);
-  } catch {
-    s = String(v);
-  }
-  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+  if (v === null || v === undefined) return 'nil';
+  if (typeof v === 'boolean') return 'a boolean';
+  if (typeof v === 'number' || typeof v === 'bigint') return 'a number';
+  if (typeof v === 'string') return `a string of ${v.length} character(s)`;
+  if (v instanceof Uint8Array) return `${v.length} byte(s) of binary data`;
+  if (Array.isArray(v)) return `a list of ${v.length} item(s)`;
+  if (typeof v === 'object') return `a map with ${Object.keys(v).length} key(s)`;
+  return typeof v;
+}
+
+/**
+ * The scheduler's own exception text, made safe for a one-line message: control characters become spaces and it is
+ * cut to MAX_REMOTE_TEXT_CHARS characters.
+ */
+export function remoteText(text: string): string {
+  const flat = text.slice(0, MAX_REMOTE_TEXT_CHARS * 2).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_REMOTE_TEXT_CHARS ? `${flat.slice(0, MAX_REMOTE_TEXT_CHARS)}… (${text.length} characters in all)` : flat;
 }

@@ -10,7 +10,8 @@ export type SchedulerErrorReason =
   | 'SchedulerTimeout'
   | 'SchedulerProtocolError'
   | 'SchedulerRemoteError'
-  | 'SchedulerNotConfigured';
+  | 'SchedulerNotConfigured'
+  | 'SchedulerAccessRefused';
 
 export abstract class SchedulerClientError extends Error {
   /** CamelCase reason for a condition or Event. */
@@ -65,6 +66,14 @@ export class SchedulerRemoteError extends SchedulerClientError {
 /** The client was built without the address a call needs (e.g. `workersToClose` without a TCP address). */
 export class SchedulerNotConfigured extends SchedulerClientError {
   public readonly reason = 'SchedulerNotConfigured' as const;
+  public constructor(message: string) {
+    super(message);
+  }
+}
+
+/** The operator refused to contact the scheduler (its Service could send the traffic somewhere else); nothing was sent. */
+export class SchedulerAccessRefused extends SchedulerClientError {
+  public readonly reason = 'SchedulerAccessRefused' as const;
   public constructor(message: string) {
     super(message);
   }

@@ -3,6 +3,7 @@
  * (on only when `distributed.http.scheduler.api` is in the scheduler's HTTP routes).
  */
 import { SchedulerClientError, SchedulerProtocolError, SchedulerRemoteError, SchedulerTimeout, SchedulerUnreachable } from './errors';
+import { MAX_DECODED_ELEMENTS, MAX_HTTP_BODY_BYTES } from './limits';
 
 /** What the client passes to an HTTP fetcher. The global `fetch` satisfies this shape. */
 export interface HttpFetchInit {
@@ -11,11 +12,20 @@ export interface HttpFetchInit {
   readonly body?: string;
   /** Aborted when the client's deadline passes; a fetcher must stop waiting then. */
   readonly signal: AbortSignal;
+  /**
+   * The most body bytes the client accepts. A fetcher that buffers the body itself (instead of exposing `body`) must
+   * stop reading and fail once it has more.
+   */
+  readonly maxBodyBytes?: number;
 }
 
 /** The part of a response the client reads. The global `fetch`'s Response satisfies this shape. */
 export interface HttpFetchResponse {
   readonly status: number;
+  /** Response headers; a Content-Length above the limit is refused before reading. */
+  readonly headers?: { get(name: string): string | null };
+  /** The body as a stream. When present it is read with a size limit and cancelled past it (the connection closes). */
+  readonly body?: ReadableStream<Uint8Array> | null;
   text(): Promise<string>;
 }
 
@@ -42,6 +52,8 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOST
 export interface HttpCallOptions {
   readonly fetcher: HttpFetcher;
   readonly timeoutMs: number;
+  /** @default MAX_HTTP_BODY_BYTES */
+  readonly maxBodyBytes?: number;
 }
 
 /**
@@ -60,15 +72,16 @@ export async function httpRequest(
     timedOut = true;
     ctl.abort();
   }, opts.timeoutMs);
+  const maxBodyBytes = opts.maxBodyBytes ?? MAX_HTTP_BODY_BYTES;
   try {
     const headers: Record<string, string> = { accept: 'application/json' };
     const init: HttpFetchInit =
       body === undefined
-        ? { method, headers, signal: ctl.signal }
-        : { method, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: ctl.signal };
+        ? { method, headers, signal: ctl.signal, maxBodyBytes }
+        : { method, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: ctl.signal, maxBodyBytes };
     // Both the response and its body must arrive before the deadline.
     const res = await raceAbort(opts.fetcher(url, init), ctl.signal);
-    const text = await raceAbort(res.text(), ctl.signal);
+    const text = await raceAbort(readBody(res, maxBodyBytes, `${method} ${url}`), ctl.signal);
     return { status: res.status, text };
   } catch (err) {
     if (timedOut) {
@@ -77,7 +90,41 @@ export async function httpRequest(
     throw classifyFetchError(err, method, url);
   } finally {
     clearTimeout(timer);
+    // Whatever is still in flight (a body past the limit, a late answer) is dropped with its connection.
+    ctl.abort();
   }
+}
+
+/** The body as text, reading at most `max` bytes; past that the stream is cancelled (the caller aborts the request). */
+async function readBody(res: HttpFetchResponse, max: number, what: string): Promise<string> {
+  const tooLarge = (n: string): SchedulerProtocolError => {
+    return new SchedulerProtocolError(`${what} answered with a body of ${n} bytes, more than the ${max} this client reads; closed the connection`, what.slice(what.indexOf(' ') + 1));
+  };
+  const announced = Number(res.headers?.get('content-length') ?? Number.NaN);
+  if (announced > max) {
+    void res.body?.cancel().catch(() => undefined);
+    throw tooLarge(String(announced));
+  }
+  const stream = res.body;
+  if (!stream || typeof stream.getReader !== 'function') {
+    const text = await res.text();
+    if (Buffer.byteLength(text, 'utf8') > max) throw tooLarge(`over ${max}`);
+    return text;
+  }
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > max) {
+      void reader.cancel().catch(() => undefined);
+      throw tooLarge(`over ${max}`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total).toString('utf8');
 }
 
 /** Calls an `/api/v1/*` route and parses its JSON answer. 404 → ApiRouteOff; other non-2xx → SchedulerRemoteError. */
@@ -85,14 +132,28 @@ export async function apiCall(baseUrl: string, route: string, method: 'GET' | 'P
   const url = joinUrl(baseUrl, route);
   const { status, text } = await httpRequest(url, method, body, opts);
   if (status === 404) throw new ApiRouteOff(url);
+  // The body is not quoted: whatever answers on this port must not be able to write into status or Events.
   if (status < 200 || status > 299) {
-    throw new SchedulerRemoteError(`${method} ${url} answered HTTP ${status}: ${text.slice(0, 200)}`, url);
+    throw new SchedulerRemoteError(`${method} ${url} answered HTTP ${status} (${Buffer.byteLength(text, 'utf8')} bytes of body)`, url);
+  }
+  if (jsonValueBound(text) > MAX_DECODED_ELEMENTS) {
+    throw new SchedulerProtocolError(`${method} ${url} answered with JSON of more than ${MAX_DECODED_ELEMENTS} values`, url);
   }
   try {
     return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new SchedulerProtocolError(`${method} ${url} answered HTTP ${status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 100))}`, url, { cause: err });
+  } catch {
+    throw new SchedulerProtocolError(`${method} ${url} answered HTTP ${status} with a body that is not JSON (${Buffer.byteLength(text, 'utf8')} bytes)`, url);
   }
+}
+
+/** An upper bound on the number of values in a JSON text (separators and openings, strings included), without parsing. */
+function jsonValueBound(text: string): number {
+  let n = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2c || c === 0x5b || c === 0x7b || c === 0x3a) n++; // , [ { :
+  }
+  return n;
 }
 
 export function joinUrl(base: string, path: string): string {

@@ -6,3 +6,4 @@ export type { DaskWorkerInfo, RetireRequest, RetireResult, SchedulerClient, Sche
 export type { HttpFetcher, HttpFetchInit, HttpFetchResponse } from './http';
 export { DaskComm, parseTcpAddress } from './comm';
 export type { DaskValue } from './comm';
+export * from './limits';

@@ -41,7 +41,8 @@ describe('DaskOperator', () => {
     expect(byKind(objs, 'Deployment')[0].metadata.namespace).toBe('dask-operator');
   });
 
-  test('least-privilege RBAC: exactly the rules the operator uses; leases only in its own namespace', () => {
+  // Whether OPERATOR_RULES are what the operator's code uses is test/unit/dask/rbac.test.ts; here: the construct carries them.
+  test('RBAC: the ClusterRole carries the operator rules; leases only in its own namespace', () => {
     const objs = synth();
     expect(byKind(objs, 'ClusterRole')[0].rules).toEqual(OPERATOR_RULES);
     const verbs = Object.fromEntries(OPERATOR_RULES.flatMap((r) => r.resources.map((res) => [res, r.verbs])));

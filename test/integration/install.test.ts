@@ -43,8 +43,9 @@ describe('CRDs on the API server', () => {
   });
 
   test.each([
-    ['a cluster name that is a DNS subdomain but not an RFC 1123 label', (o: any) => { o.metadata.name = 'my.cluster'; }, /DaskCluster name must be an RFC 1123 label/],
-    ['a cluster name over 53 characters', (o: any) => { o.metadata.name = 'a'.repeat(54); }, /DaskCluster name must be at most 53 characters/],
+    // CEL rejections name the field (fieldPath), not `<nil>`.
+    ['a cluster name that is a DNS subdomain but not an RFC 1123 label', (o: any) => { o.metadata.name = 'my.cluster'; }, /metadata\.name: Invalid value: .*DaskCluster name must be an RFC 1123 label/],
+    ['a cluster name over 53 characters', (o: any) => { o.metadata.name = 'a'.repeat(54); }, /metadata\.name: Invalid value: .*DaskCluster name must be at most 53 characters/],
     ['negative replicas', (o: any) => { o.spec.worker.replicas = -1; }, /spec.worker.replicas: Invalid value: -1: spec.worker.replicas in body should be greater than or equal to 0/],
     ['a typo in a pod field', (o: any) => { o.spec.worker.spec.containers[0].imagePullPolcy = 'Always'; }, /unknown field "spec.worker.spec.containers\[0\].imagePullPolcy"/],
     ['a malformed quantity', (o: any) => { o.spec.worker.spec.containers[0].resources = { limits: { memory: '16 GB' } }; }, /spec.worker.spec.containers\[0\].resources.limits.memory in body should match/],
@@ -54,6 +55,7 @@ describe('CRDs on the API server', () => {
     const r = await kubectl(['apply', '--dry-run=server', '-n', ns.name, '-f', '-'], { input: stringify(o), allowFailure: true });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toContain('<nil>');
   });
 
   test('rejects an autoscaler with minimum > maximum (CEL rule)', async () => {
@@ -61,7 +63,8 @@ describe('CRDs on the API server', () => {
     o.spec.minimum = 10;
     o.spec.maximum = 2;
     const r = await kubectl(['apply', '--dry-run=server', '-n', ns.name, '-f', '-'], { input: stringify(o), allowFailure: true });
-    expect(r.stderr).toMatch(/minimum must be less than or equal to maximum/);
+    expect(r.stderr).toMatch(/spec\.minimum: Invalid value: .*minimum must be less than or equal to maximum/);
+    expect(r.stderr).not.toContain('<nil>');
   });
 
   test('printer columns and short names work with kubectl', async () => {

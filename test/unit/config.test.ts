@@ -3,7 +3,12 @@ import { ConfigError, parseConfig, usage } from '../../operator/config';
 describe('operator configuration', () => {
   test('defaults', () => {
     const c = parseConfig([], {});
-    expect(c).toMatchObject({ namespaces: [], concurrency: 4, logLevel: 'info', clusterDomain: 'cluster.local', metricsBindAddress: { host: '0.0.0.0', port: 8080 }, leaderElect: false, schedulerAccess: 'auto', scaleDownFallback: 'delete', plugins: [] });
+    expect(c).toMatchObject({ namespaces: [], concurrency: 4, logLevel: 'info', clusterDomain: 'cluster.local', metricsBindAddress: { host: '0.0.0.0', port: 8080 }, leaderElect: false, schedulerAccess: 'auto', scaleDownFallback: 'delete', plugins: [], kubeApiQps: 20, kubeApiBurst: 30 });
+  });
+  test('client-side rate limit: --kube-api-qps / --kube-api-burst, or DASK_OPERATOR_KUBE_API_QPS / _BURST', () => {
+    expect(parseConfig(['--kube-api-qps=2.5', '--kube-api-burst', '5'], {})).toMatchObject({ kubeApiQps: 2.5, kubeApiBurst: 5 });
+    expect(parseConfig([], { DASK_OPERATOR_KUBE_API_QPS: '50', DASK_OPERATOR_KUBE_API_BURST: '100' })).toMatchObject({ kubeApiQps: 50, kubeApiBurst: 100 });
+    expect(usage()).toMatch(/--kube-api-qps=<value>[\s\S]*DASK_OPERATOR_KUBE_API_QPS; default 20/);
   });
   test('flags win over env; both spellings of flags', () => {
     const c = parseConfig(['--namespaces=a,b', '--concurrency', '8', '--leader-elect', '--metrics-bind-address=127.0.0.1:0'], { DASK_OPERATOR_CONCURRENCY: '2', DASK_OPERATOR_LOG_LEVEL: 'debug', POD_NAMESPACE: 'ops' });
@@ -17,6 +22,8 @@ describe('operator configuration', () => {
     [['--scale-down-fallback=kill'], /expected delete or wait/],
     [['--metrics-bind-address=8080'], /expected host:port/],
     [['positional'], /unexpected argument "positional"/],
+    [['--kube-api-qps=0'], /--kube-api-qps: expected a number > 0, got "0"/],
+    [['--kube-api-burst=0'], /--kube-api-burst: expected a whole number >= 1/],
   ])('%j is refused with a clear message', (argv, msg) => {
     expect(() => parseConfig(argv as string[], {})).toThrow(ConfigError);
     expect(() => parseConfig(argv as string[], {})).toThrow(msg);

@@ -30,7 +30,7 @@ describe('scheduler', () => {
     expect(pod.metadata.labels).toEqual({ team: 'data', role: 'sched', 'dask.org/cluster-name': 'my-cluster', 'dask.org/component': 'scheduler', 'sidecar.istio.io/inject': 'false' });
     expect(pod.metadata.annotations).toEqual({ keep: 'yes', a: 'b' });
     expect(pod.metadata.ownerReferences).toEqual([owner]);
-    expect(pod.spec).toEqual(c.spec.scheduler.spec);
+    expect(pod.spec).toEqual({ ...c.spec.scheduler.spec, automountServiceAccountToken: false });
   });
   test('pod: the scheduler env hook is applied per container', () => {
     const pod = schedulerPod(seedCluster(), { schedulerEnv: (env) => (env.some((e) => e.name === 'X') ? undefined : { name: 'X', value: '1' }) });
@@ -143,3 +143,58 @@ describe('DaskJob', () => {
     expect(pod.spec.restartPolicy).toBe('OnFailure');
   });
 });
+
+describe('defaults the user can override', () => {
+  const job = (labels?: Record<string, string>): DaskJob => ({
+    apiVersion: 'kubernetes.dask.org/v1',
+    kind: 'DaskJob',
+    metadata: { name: 'nightly', namespace: 'ns', uid: 'j1' },
+    spec: { job: { ...(labels ? { metadata: { labels } } : {}), spec: { containers: [{ name: 'job', image: 'x' }] } }, cluster: { spec: seedCluster().spec } },
+  } as unknown as DaskJob);
+  const workerOf = (c: DaskCluster) => {
+    const g = defaultWorkerGroup(c);
+    g.metadata.uid = 'g-uid';
+    return workerPod(g, c, 'my-cluster-default-worker-0123456789');
+  };
+
+  test('sidecar.istio.io/inject is "false" only when the user set nothing; an explicit value (template or object) is kept', () => {
+    const plain = seedCluster();
+    expect(schedulerPod(plain).metadata.labels?.['sidecar.istio.io/inject']).toBe('false');
+    expect(workerOf(plain).metadata.labels?.['sidecar.istio.io/inject']).toBe('false');
+    expect(runnerPod(job()).metadata.labels?.['sidecar.istio.io/inject']).toBe('false');
+
+    const mesh = seedCluster();
+    mesh.spec.scheduler.metadata = { labels: { 'sidecar.istio.io/inject': 'true' } };
+    mesh.spec.worker.metadata = { labels: { 'sidecar.istio.io/inject': 'true' } };
+    expect(schedulerPod(mesh).metadata.labels?.['sidecar.istio.io/inject']).toBe('true');
+    expect(workerOf(mesh).metadata.labels?.['sidecar.istio.io/inject']).toBe('true');
+    expect(runnerPod(job({ 'sidecar.istio.io/inject': 'true' })).metadata.labels?.['sidecar.istio.io/inject']).toBe('true');
+
+    const onObject = seedCluster();
+    onObject.metadata.labels = { ...onObject.metadata.labels, 'sidecar.istio.io/inject': 'true' };
+    expect(schedulerPod(onObject).metadata.labels?.['sidecar.istio.io/inject']).toBe('true');
+    expect(workerOf(onObject).metadata.labels?.['sidecar.istio.io/inject']).toBe('true');
+  });
+
+  test('automountServiceAccountToken is false on scheduler and worker Pods unless their spec sets it; the runner is untouched', () => {
+    const plain = seedCluster();
+    expect(schedulerPod(plain).spec.automountServiceAccountToken).toBe(false);
+    expect(workerOf(plain).spec.automountServiceAccountToken).toBe(false);
+    expect(runnerPod(job()).spec.automountServiceAccountToken).toBeUndefined();
+    const wants = seedCluster();
+    wants.spec.scheduler.spec.automountServiceAccountToken = true;
+    wants.spec.worker.spec.automountServiceAccountToken = true;
+    expect(schedulerPod(wants).spec.automountServiceAccountToken).toBe(true);
+    expect(workerOf(wants).spec.automountServiceAccountToken).toBe(true);
+  });
+
+  test('worker Pods do not carry the default group\'s kubernetes.dask.org/cluster-replicas bookkeeping annotation', () => {
+    const c = seedCluster();
+    const g = defaultWorkerGroup(c);
+    expect(g.metadata.annotations?.[ANNOTATION_CLUSTER_REPLICAS]).toBe('3');
+    g.metadata.uid = 'g-uid';
+    const pod = workerPod(g, c, 'w');
+    expect(pod.metadata.annotations).toEqual({ keep: 'yes', [ANNOTATION_TEMPLATE_HASH]: workerTemplateHash(g) });
+  });
+});
+

@@ -113,7 +113,22 @@ describe('validation rejects what cannot work, with a readable message', () => {
     bad.spec.minimum = 10;
     bad.spec.maximum = 2;
     expect(crdProblems(bad)).toEqual(['spec: minimum (10) must be less than or equal to maximum (2)']);
-    expect(schemaOf('DaskAutoscaler').properties.spec['x-kubernetes-validations']).toEqual([{ rule: 'self.minimum <= self.maximum', message: 'minimum must be less than or equal to maximum' }]);
+    expect(schemaOf('DaskAutoscaler').properties.spec['x-kubernetes-validations']).toEqual([{ rule: 'self.minimum <= self.maximum', message: 'minimum must be less than or equal to maximum', fieldPath: '.minimum', reason: 'FieldValueInvalid' }]);
+  });
+  test('every CEL rule names the field it rejects (fieldPath) and a reason, so the API server never prints <nil>', () => {
+    const rules: Json[] = [];
+    const walk = (node: unknown): void => {
+      if (!node || typeof node !== 'object') return;
+      for (const [k, v] of Object.entries(node as Json)) {
+        if (k === 'x-kubernetes-validations') rules.push(...(v as Json[]));
+        else walk(v);
+      }
+    };
+    for (const kind of ['DaskCluster', 'DaskWorkerGroup', 'DaskAutoscaler', 'DaskJob']) walk(schemaOf(kind));
+    expect(rules.length).toBeGreaterThanOrEqual(6);
+    for (const r of rules) expect(r).toMatchObject({ fieldPath: expect.stringMatching(/^\./), reason: 'FieldValueInvalid' });
+    // The API server checks fieldPath against the schema: metadata.name must be declared where a rule points at it.
+    expect(schemaOf('DaskCluster').properties.metadata).toEqual({ type: 'object', properties: { name: { type: 'string' } } });
   });
   test('cluster name longer than 53 or not RFC 1123', () => {
     const long = clone(seed);

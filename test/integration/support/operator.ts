@@ -81,6 +81,14 @@ export interface OperatorOptions {
   readonly namespaces: readonly string[];
   /** Extra flags. */
   readonly args?: readonly string[];
+  /**
+   * Host names this operator process resolves to the given addresses, standing in for cluster DNS (the test namespace
+   * has none). The process runs in a mount namespace of its own (`unshare -m`, root in the test's network namespace)
+   * with a private copy of /etc/hosts bind-mounted over the real one; nothing outside the process sees it.
+   */
+  readonly hosts?: Readonly<Record<string, string>>;
+  /** Extra environment variables. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** One operator process; `start()` may be called again after `kill()`/`stop()` (a restart keeps the log file). */
@@ -124,7 +132,17 @@ export class OperatorProcess {
       '--log-level=debug',
       ...(this.options.args ?? []),
     ];
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', fd, fd], env: { ...process.env, KUBECONFIG: testCluster().kubeconfig } });
+    const env = { ...process.env, ...this.options.env, KUBECONFIG: testCluster().kubeconfig };
+    let child: ChildProcess;
+    if (this.options.hosts) {
+      const hostsFile = path.join(this.dir, 'hosts');
+      const entries = Object.entries(this.options.hosts).map(([name, ip]) => `${ip} ${name}`).join('\n');
+      fs.writeFileSync(hostsFile, `${fs.readFileSync('/etc/hosts', 'utf8')}\n${entries}\n`);
+      // unshare and sh exec in place, so the pid is the operator's.
+      child = spawn('unshare', ['-m', '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile, process.execPath, ...args], { cwd: REPO_ROOT, stdio: ['ignore', fd, fd], env });
+    } else {
+      child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', fd, fd], env });
+    }
     fs.closeSync(fd);
     this.child = child;
     // If the test process goes away without afterAll (a crashed or killed Jest worker), take the operator with it.

@@ -19,6 +19,9 @@ function world(replicas = 3): { w: FakeWorld; cluster: DaskCluster } {
   return { w, cluster };
 }
 const group = (w: FakeWorld): DaskWorkerGroup => w.stores.daskworkergroups.get(NS, 'my-cluster-default') as unknown as DaskWorkerGroup;
+const editPod = (w: FakeWorld, name: string, fn: (p: Pod) => void): void => void w.stores.pods.edit(NS, name, fn as never);
+const editGroup = (w: FakeWorld, fn: (g: DaskWorkerGroup) => void): void => void w.stores.daskworkergroups.edit(NS, 'my-cluster-default', fn as never);
+const editCluster = (w: FakeWorld, fn: (c: DaskCluster) => void): void => void w.stores.daskclusters.edit(NS, 'my-cluster', fn as never);
 const workers = (w: FakeWorld): Pod[] => (w.stores.pods.list(NS) as unknown as Pod[]).filter((p) => p.metadata.labels?.['dask.org/component'] === 'worker');
 
 async function converge(w: FakeWorld, rounds = 3): Promise<void> {
@@ -66,8 +69,7 @@ describe('DaskCluster reconciler', () => {
   test('a deleted or finished scheduler Pod is replaced', async () => {
     const { w } = world(1);
     await converge(w);
-    const sched = w.stores.pods.get(NS, 'my-cluster-scheduler') as unknown as Pod;
-    sched.status = { phase: 'Failed' };
+    editPod(w, 'my-cluster-scheduler', (p) => void (p.status = { phase: 'Failed' }));
     await reconcileCluster(w.context(), req('my-cluster'), rc);
     expect(w.stores.pods.get(NS, 'my-cluster-scheduler')).toBeUndefined();
     await reconcileCluster(w.context(), req('my-cluster'), rc);
@@ -77,7 +79,7 @@ describe('DaskCluster reconciler', () => {
   test('a scheduler that cannot start: phase stays Pending, SchedulerReady quotes the kubelet, one Warning Event with the hint', async () => {
     const { w } = world(1);
     await converge(w);
-    const sched = w.stores.pods.get(NS, 'my-cluster-scheduler') as unknown as Pod;
+    editPod(w, 'my-cluster-scheduler', (sched) => {
     sched.status = {
       phase: 'Running',
       conditions: [{ type: 'Ready', status: 'False' }],
@@ -88,6 +90,7 @@ describe('DaskCluster reconciler', () => {
       }],
     };
     (sched.spec.containers[0] as { args?: string[] }).args = ['dask-scheduler', '--host', '0.0.0.0'];
+    });
     await reconcileCluster(w.context(), req('my-cluster'), rc);
     await reconcileCluster(w.context(), req('my-cluster'), rc);
     const status = (w.stores.daskclusters.get(NS, 'my-cluster') as unknown as DaskCluster).status;
@@ -105,12 +108,14 @@ describe('DaskCluster reconciler', () => {
   test('worker containers that cannot start: the group says so (ContainersHealthy=False, Warning Event), and so does the cluster', async () => {
     const { w } = world(2);
     await converge(w);
-    for (const p of workers(w)) {
-      p.status = {
-        phase: 'Running',
-        conditions: [{ type: 'Ready', status: 'False' }],
-        containerStatuses: [{ name: 'worker', state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off' } }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }],
-      };
+    for (const w0 of workers(w)) {
+      editPod(w, w0.metadata.name as string, (p) => {
+        p.status = {
+          phase: 'Running',
+          conditions: [{ type: 'Ready', status: 'False' }],
+          containerStatuses: [{ name: 'worker', state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off' } }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }],
+        };
+      });
     }
     await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
     await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
@@ -160,11 +165,11 @@ describe('DaskCluster reconciler', () => {
   test('kubectl scale daskcluster propagates to the default group; scaling the group directly sticks', async () => {
     const { w, cluster } = world(3);
     await converge(w);
-    group(w).spec!.worker.replicas = 5;
+    editGroup(w, (g) => void (g.spec!.worker.replicas = 5));
     await converge(w);
     expect(group(w).spec?.worker.replicas).toBe(5);
     expect(workers(w)).toHaveLength(5);
-    cluster.spec.worker.replicas = 2;
+    editCluster(w, (c) => void (c.spec.worker.replicas = 2));
     await converge(w);
     expect(group(w).spec?.worker.replicas).toBe(2);
   });
@@ -194,7 +199,7 @@ describe('DaskWorkerGroup reconciler', () => {
     const { w } = world(2);
     await converge(w);
     const victim = workers(w)[0];
-    victim.status = { phase: 'Failed' };
+    editPod(w, victim.metadata.name as string, (p) => void (p.status = { phase: 'Failed' }));
     await converge(w);
     expect(workers(w).map((p) => p.metadata.name)).not.toContain(victim.metadata.name);
     expect(workers(w)).toHaveLength(2);
@@ -203,11 +208,11 @@ describe('DaskWorkerGroup reconciler', () => {
   test('scale-down removes Pending Pods first, newest first', async () => {
     const { w } = world(3);
     await converge(w);
-    group(w).spec!.worker.replicas = 5;
+    editGroup(w, (g) => void (g.spec!.worker.replicas = 5));
     await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc); // two new Pods, still Pending
     const pending = workers(w).filter((p) => !p.status).map((p) => p.metadata.name);
     expect(pending).toHaveLength(2);
-    group(w).spec!.worker.replicas = 3;
+    editGroup(w, (g) => void (g.spec!.worker.replicas = 3));
     await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
     expect(w.writesOf('delete', 'pods').map((x) => x.name).sort()).toEqual(pending.sort());
     expect(w.events.filter((e) => e.type === 'Warning')).toEqual([]);
@@ -235,7 +240,7 @@ describe('DaskWorkerGroup reconciler', () => {
         };
       },
     });
-    group(w).spec!.worker.replicas = 2;
+    editGroup(w, (g) => void (g.spec!.worker.replicas = 2));
     await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
     expect(asked).toEqual([{ names: [retiredByName.metadata.name, retiredByIp.metadata.name] }]);
     expect(w.writesOf('delete', 'pods').map((x) => x.name).sort()).toEqual([retiredByName.metadata.name, retiredByIp.metadata.name].sort());
@@ -247,7 +252,7 @@ describe('DaskWorkerGroup reconciler', () => {
     await converge(w);
     const refused = async (): Promise<never> => { throw new Error('connect ECONNREFUSED'); };
     w.scheduler = fakeScheduler({ workers: refused, workersToClose: refused, retireWorkers: refused });
-    group(w).spec!.worker.replicas = 2;
+    editGroup(w, (g) => void (g.spec!.worker.replicas = 2));
     const waitWorld = w.context({ scaleDownFallback: 'wait' });
     const r = await reconcileWorkerGroup(waitWorld, req('my-cluster-default'), rc);
     expect(w.writesOf('delete', 'pods')).toEqual([]);
@@ -283,7 +288,7 @@ describe('DaskWorkerGroup reconciler', () => {
     const { w } = world(4);
     await converge(w);
     const old = workers(w).map((p) => p.metadata.name);
-    group(w).spec!.worker.spec.containers[0].image = 'ghcr.io/dask/dask:2026.8.0';
+    editGroup(w, (g) => void (g.spec!.worker.spec.containers[0].image = 'ghcr.io/dask/dask:2026.8.0'));
     await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
     expect(workers(w)).toHaveLength(5); // one extra (25% of 4)
     for (let i = 0; i < 12; i++) {

@@ -61,6 +61,20 @@ describe('Controller', () => {
     expect(c.queue.depth).toBe(2);
   });
 
+  it('requeueAfter: 0 reconciles the key again at once (after the current run), without backoff; omitting it does not', async () => {
+    let runs = 0;
+    const { c } = setup(async () => (++runs < 3 ? { requeueAfter: 0 } : undefined));
+    const sig = new AbortController();
+    const done = c.start(sig.signal);
+    c.enqueue({ namespace: 'ns', name: 'batch' });
+    await flushPromises(20);
+    expect(runs).toBe(3); // two batches asked for more, the third is done; no clock advance needed
+    expect(c.queue.retries('ns/batch')).toBe(0);
+    expect(c.queue.depth).toBe(0);
+    sig.abort();
+    await done;
+  });
+
   it('applies the outcome policy: success forgets, requeueAfter delays, errors back off, terminal errors stop', async () => {
     const script: Array<() => Result | void> = [
       () => {

@@ -2,6 +2,7 @@ import { Informer, type InformerEvent } from '../../../operator/runtime/informer
 import { KubeRest } from '../../../operator/runtime/rest';
 import type { KubeObject } from '../../../operator/runtime/object';
 import { FakeApiServer, eventually } from './support/fake-api-server';
+import { FakeClock } from '../../../operator/runtime/testing/fake-clock';
 
 const pod = (name: string, ns = 'ns1', labels: Record<string, string> = { app: 'x' }) => ({ metadata: { name, namespace: ns, labels } });
 
@@ -116,22 +117,61 @@ describe('Informer (against a loopback fake API server)', () => {
     expect(restarts).toEqual(['gone']);
   });
 
-  it('restarts with growing backoff after 500s, then recovers and resets', async () => {
+  const gaps = (reqs: Array<{ at: number }>): number[] => reqs.slice(1).map((r, i) => r.at - reqs[i]!.at);
+
+  it('restarts with growing backoff after 500s, then recovers; a watch that delivers an event resets the backoff', async () => {
     server.put(pod('a'));
     server.listFailures.push(500, 500, 500);
-    const inf = make();
+    const inf = make({ backoff: { baseMs: 50, maxMs: 5000, jitter: 0 } });
     inf.start();
-    await inf.waitForSync({ timeoutMs: 3000 });
+    await inf.waitForSync({ timeoutMs: 5000 });
     expect(server.listRequests()).toHaveLength(4);
     expect(restarts).toEqual(['error', 'error', 'error']);
     expect(inf.lastError).toMatch(/HTTP 500/);
-    // Watch failures after sync also restart (from the same resourceVersion, no relist).
+    // The waits between the lists double: 50, 100, 200 ms (measured where the requests arrive).
+    const listGaps = gaps(server.listRequests());
+    expect(listGaps[0]).toBeGreaterThanOrEqual(45);
+    expect(listGaps[1]).toBeGreaterThanOrEqual(95);
+    expect(listGaps[2]).toBeGreaterThanOrEqual(190);
+    // A watch that receives an event resets the backoff: the next failures wait 50, then 100 ms again (not 400, 800).
     await eventually(() => server.openWatches === 1);
+    server.put(pod('b'));
+    await eventually(() => inf.get('ns1', 'b') !== undefined);
     server.watchFailures.push(500, 500);
     server.endWatches();
     await eventually(() => server.watchRequests().length === 4 && server.openWatches === 1, { timeoutMs: 3000, describe: () => server.watchRequests().length });
-    expect(server.listRequests()).toHaveLength(4);
+    expect(server.listRequests()).toHaveLength(4); // watch failures resume from the resourceVersion: no relist
     expect(restarts).toEqual(['error', 'error', 'error', 'error', 'error']);
+    const [afterFirstFailure, afterSecondFailure] = gaps(server.watchRequests()).slice(1);
+    expect(afterFirstFailure).toBeGreaterThanOrEqual(45);
+    expect(afterFirstFailure).toBeLessThan(350);
+    expect(afterSecondFailure).toBeGreaterThanOrEqual(95);
+  });
+
+  it('a server that answers every request with 410 gets a bounded number of LISTs (backoff across relists)', async () => {
+    for (let i = 0; i < 100_000; i++) server.listFailures.push(410);
+    const inf = make({ backoff: { baseMs: 50, maxMs: 400, jitter: 0 } });
+    inf.start();
+    await new Promise((r) => setTimeout(r, 2000));
+    await inf.stop();
+    informer = undefined;
+    // 0, 50, 100, 200, 400, 400, ... ms apart: about 8 lists in 2 s (a relist loop without backoff makes thousands).
+    const lists = server.listRequests().length;
+    expect(lists).toBeGreaterThanOrEqual(4);
+    expect(lists).toBeLessThanOrEqual(12);
+    expect(restarts.every((r) => r === 'gone')).toBe(true);
+  });
+
+  it('lists that succeed but watches that always answer 410 do not make a relist loop either', async () => {
+    for (let i = 0; i < 100_000; i++) server.watchFailures.push(410);
+    const inf = make({ backoff: { baseMs: 50, maxMs: 400, jitter: 0 } });
+    inf.start();
+    await inf.waitForSync();
+    await new Promise((r) => setTimeout(r, 2000));
+    await inf.stop();
+    informer = undefined;
+    expect(server.listRequests().length).toBeLessThanOrEqual(12);
+    expect(server.watchRequests().length).toBeLessThanOrEqual(12);
   });
 
   it('waitForSync rejects with the path and the last error when it cannot list', async () => {
@@ -178,6 +218,19 @@ describe('Informer (against a loopback fake API server)', () => {
     expect(events.filter((e) => e.resync).slice(0, 2).map((e) => `${e.type}:${e.name}`).sort()).toEqual(['update:a', 'update:b']);
     expect(server.listRequests().length).toBeGreaterThanOrEqual(2);
     expect(restarts).toContain('resync');
+  });
+
+  it('resyncs are jittered: informers started together schedule their relists 0-10% apart', async () => {
+    const delays: number[] = [];
+    for (const r of [0, 0.5, 0.99]) {
+      const clock = new FakeClock();
+      const inf = new Informer<KubeObject>({ path: '/api/v1/pods', client: new KubeRest(server.kubeConfig()), clock, watchdogMs: 0, resyncPeriodMs: 600_000, random: () => r });
+      inf.start();
+      await inf.waitForSync();
+      delays.push(...clock.pendingDelays().filter((d) => d >= 600_000));
+      await inf.stop();
+    }
+    expect(delays).toEqual([600_000, 630_000, 659_400]);
   });
 
   it('stop() closes the watch and ends the loop', async () => {

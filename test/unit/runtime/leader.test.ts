@@ -120,4 +120,23 @@ describe('LeaderElector', () => {
       /renewDeadlineMs \(10000\) must be less than leaseDurationMs \(10000\)/,
     );
   });
+
+  it('holdsLease() is false once the last renewal started a renew deadline ago, even while the renew call hangs', async () => {
+    const clock = new FakeClock();
+    const client = new FakeLeaseClient();
+    const a = candidate(client, clock, 'a');
+    await advanceUntil(clock, () => a.e.isLeader(), 100);
+    expect(a.e.holdsLease()).toBe(true);
+    await clock.advanceAsync(1900, 100);
+    // The API server stops answering: every call hangs (no error the loop could react to).
+    const hang = new Promise<never>(() => undefined);
+    client.get = () => hang;
+    await clock.advanceAsync(7_000, 100);
+    expect(a.e.holdsLease()).toBe(true); // within 10 s of the last renewal
+    await clock.advanceAsync(4_000, 100);
+    expect(a.e.holdsLease()).toBe(false);
+    a.ctl.abort();
+    await a.run;
+  });
 });
+

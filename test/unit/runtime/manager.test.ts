@@ -111,4 +111,63 @@ describe('Manager', () => {
     expect(m.isLeader).toBe(false);
     await eventually(() => api.openWatches === 0);
   });
+
+  it('stops writing at once when the Lease is handed to another holder: a reconcile released after the handover writes nothing', async () => {
+    api.put({ metadata: { name: 'a', namespace: 'ns' } });
+    api.custom.push((req, res) => {
+      if (req.method === 'GET') return false;
+      res.writeHead(201, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'x', namespace: 'ns' } }));
+      return true;
+    });
+    const leases = new FakeLeaseClient();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered = false;
+    const outcomes: string[] = [];
+    const informer = new Informer<KubeObject>({ path: '/apis/kubernetes.dask.org/v1/daskclusters', client: new KubeRest(api.kubeConfig()), name: 'daskclusters', resyncPeriodMs: 0 });
+    const m = new Manager({ server: false, leaderElection: { client: leases, namespace: 'ops', identity: 'one', ...FAST_LEASE }, shutdownTimeoutMs: 5000 });
+    const writer = new KubeRest(api.kubeConfig()).withWriteGuard(m.writeGuard);
+    m.addController({
+      name: 'gated',
+      kind: KIND,
+      for: informer,
+      reconcile: async () => {
+        entered = true;
+        await gate;
+        try {
+          await writer.request('POST', '/api/v1/namespaces/ns/configmaps', { body: { metadata: { name: 'x' } } });
+          outcomes.push('wrote');
+        } catch (e) {
+          outcomes.push((e as Error).name);
+          throw e;
+        }
+      },
+    });
+    const run = m.start();
+    managers.push({ m, run });
+    await eventually(() => entered && m.isLeader);
+    // Another replica takes the Lease over (e.g. after an API-server partition long enough for it to expire).
+    const cur = (await leases.get('ops', 'dask-operator-leader'))!;
+    await leases.replace({ ...cur, spec: { ...cur.spec, holderIdentity: 'two' } });
+    await eventually(() => !m.isLeader, { timeoutMs: 3000 });
+    const writesBefore = api.requests.filter((r) => r.method !== 'GET').length;
+    release();
+    await expect(run).rejects.toBeInstanceOf(LeaderElectionLostError);
+    expect(outcomes).toEqual(['NotLeaderError']);
+    expect(api.requests.filter((r) => r.method !== 'GET').length).toBe(writesBefore);
+    expect(writesBefore).toBe(0);
+  });
+
+  it('a standby may not write at all; the leader may', async () => {
+    const leases = new FakeLeaseClient();
+    const one = makeManager({ leases, identity: 'one' });
+    await eventually(() => one.m.isLeader);
+    const two = makeManager({ leases, identity: 'two' });
+    await eventually(() => two.m.cachesSynced);
+    expect(() => one.m.assertMayWrite('POST', '/x')).not.toThrow();
+    expect(() => two.m.assertMayWrite('POST', '/x')).toThrow(/does not hold the leader lease dask-operator-leader/);
+    expect(() => new Manager({ server: false }).assertMayWrite('POST', '/x')).not.toThrow(); // no leader election
+  });
 });
+

@@ -19,6 +19,8 @@ export interface RecordedRequest {
   path: string;
   query: Record<string, string>;
   body?: unknown;
+  /** When the request arrived (Date.now()). */
+  at: number;
 }
 
 type Custom = (req: RecordedRequest, res: http.ServerResponse) => boolean;
@@ -128,7 +130,7 @@ export class FakeApiServer {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
-      const rec: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), body: text ? (JSON.parse(text) as unknown) : undefined };
+      const rec: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), body: text ? (JSON.parse(text) as unknown) : undefined, at: Date.now() };
       this.requests.push(rec);
       for (const c of this.custom) if (c(rec, res)) return;
       if (rec.method !== 'GET') return this.status(res, 405, 'MethodNotAllowed');
