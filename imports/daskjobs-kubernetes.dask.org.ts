@@ -105,6 +105,34 @@ export interface DaskJobSpec {
   readonly job: DaskJobSpecJob;
 
   /**
+   * How many times a failed runner is retried, each time as a new runner Pod on the same cluster. Unset (the default) means no retries and, as upstream, no limit on in-place container restarts under restartPolicy OnFailure. When set, those restarts count towards the limit too (as in a batch/v1 Job); beyond it the job fails with reason BackoffLimitExceeded.
+   *
+   * @schema DaskJobSpec#backoffLimit
+   */
+  readonly backoffLimit?: number;
+
+  /**
+   * Seconds the job may be active, cluster start-up included, counted from when it was created or last resumed. When they are up, the runner and the cluster are deleted and the job fails with reason DeadlineExceeded. Unset: no deadline.
+   *
+   * @schema DaskJobSpec#activeDeadlineSeconds
+   */
+  readonly activeDeadlineSeconds?: number;
+
+  /**
+   * Delete the DaskJob itself (and with it the runner Pods) this many seconds after it finished (Successful or Failed). Unset: the DaskJob is kept.
+   *
+   * @schema DaskJobSpec#ttlSecondsAfterFinished
+   */
+  readonly ttlSecondsAfterFinished?: number;
+
+  /**
+   * A suspended job holds no Pods: created suspended it creates nothing; suspending a running job deletes its runner and cluster (condition Suspended, Event Suspended); resuming starts afresh with a new cluster and a new runner attempt. Kueue sets and clears it for jobs labelled kueue.x-k8s.io/queue-name. Default false.
+   *
+   * @schema DaskJobSpec#suspend
+   */
+  readonly suspend?: boolean;
+
+  /**
    * The DaskCluster created for the job (named after the job).
    *
    * @schema DaskJobSpec#cluster
@@ -120,6 +148,10 @@ export function toJson_DaskJobSpec(obj: DaskJobSpec | undefined): Record<string,
   if (obj === undefined) { return undefined; }
   const result = {
     'job': toJson_DaskJobSpecJob(obj.job),
+    'backoffLimit': obj.backoffLimit,
+    'activeDeadlineSeconds': obj.activeDeadlineSeconds,
+    'ttlSecondsAfterFinished': obj.ttlSecondsAfterFinished,
+    'suspend': obj.suspend,
     'cluster': toJson_DaskJobSpecCluster(obj.cluster),
   };
   // filter undefined values

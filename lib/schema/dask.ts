@@ -11,7 +11,7 @@ import {
 
 const str = (description: string): JSONSchema => ({ type: 'string', description });
 const int32 = (description: string, extra: JSONSchema = {}): JSONSchema => ({ type: 'integer', format: 'int32', description, ...extra });
-const int64 = (description: string): JSONSchema => ({ type: 'integer', format: 'int64', description });
+const int64 = (description: string, extra: JSONSchema = {}): JSONSchema => ({ type: 'integer', format: 'int64', description, ...extra });
 const time = (description: string, nullable = false): JSONSchema => ({ type: 'string', format: 'date-time', description, ...(nullable ? { nullable } : {}) });
 const stringMap = (description: string): JSONSchema => ({ type: 'object', additionalProperties: { type: 'string' }, description });
 
@@ -170,6 +170,29 @@ export const daskJobSpec: JSONSchema = {
         spec: podSpec('Pod spec of the runner. restartPolicy defaults to OnFailure.', { restartPolicy: 'OnFailure' }),
       },
     },
+    backoffLimit: int32(
+      'How many times a failed runner is retried, each time as a new runner Pod on the same cluster. Unset (the default) means ' +
+      'no retries and, as upstream, no limit on in-place container restarts under restartPolicy OnFailure. When set, those ' +
+      'restarts count towards the limit too (as in a batch/v1 Job); beyond it the job fails with reason BackoffLimitExceeded.',
+      { minimum: 0 },
+    ),
+    activeDeadlineSeconds: int64(
+      'Seconds the job may be active, cluster start-up included, counted from when it was created or last resumed. When they ' +
+      'are up, the runner and the cluster are deleted and the job fails with reason DeadlineExceeded. Unset: no deadline.',
+      { minimum: 1 },
+    ),
+    ttlSecondsAfterFinished: int32(
+      'Delete the DaskJob itself (and with it the runner Pods) this many seconds after it finished (Successful or Failed). ' +
+      'Unset: the DaskJob is kept.',
+      { minimum: 0 },
+    ),
+    suspend: {
+      type: 'boolean',
+      description:
+        'A suspended job holds no Pods: created suspended it creates nothing; suspending a running job deletes its runner and ' +
+        'cluster (condition Suspended, Event Suspended); resuming starts afresh with a new cluster and a new runner attempt. ' +
+        'Kueue sets and clears it for jobs labelled kueue.x-k8s.io/queue-name. Default false.',
+    },
     cluster: {
       $type: 'DaskJobClusterTemplate',
       type: 'object',
@@ -190,9 +213,12 @@ export const daskJobStatus: JSONSchema = {
   properties: {
     jobStatus: str('JobCreated, ClusterCreated, Running, Successful or Failed (same values as the upstream operator).'),
     clusterName: str('Name of the DaskCluster created for the job.'),
-    jobRunnerPodName: str('Name of the runner Pod.'),
-    startTime: time('When the runner Pod started running.', true),
-    endTime: time('When the runner Pod finished.', true),
+    jobRunnerPodName: str('Name of the current runner Pod: {job}-runner-{5 characters of the job uid}-{attempt}.'),
+    startTime: time('When a runner Pod of the current launch first ran.', true),
+    endTime: time('When the job finished (the runner succeeded, or the job failed for good).', true),
+    attempts: int32('Runner Pods created so far (runner attempts, across retries and resumes). The current one is jobRunnerPodName.'),
+    failed: int32('Runner attempts that failed (counted against spec.backoffLimit).'),
+    launchTime: time('When the job was last launched (created, or resumed from suspension): spec.activeDeadlineSeconds counts from here.'),
     observedGeneration,
     conditions,
   },
@@ -273,6 +299,8 @@ export const KIND_SCHEMAS: readonly KindSchema[] = [
       { name: 'Status', type: 'string', jsonPath: '.status.jobStatus' },
       { name: 'Number Of Workers', type: 'integer', jsonPath: '.spec.cluster.spec.worker.replicas' },
       age,
+      { name: 'Attempts', type: 'integer', description: 'Runner Pods created so far', jsonPath: '.status.attempts', priority: 1 },
+      { name: 'Suspended', type: 'boolean', description: 'Whether the job is suspended', jsonPath: '.spec.suspend', priority: 1 },
     ],
     rules: nameRules('DaskJob', MAX_CLUSTER_NAME_LENGTH, true),
   },

@@ -22,6 +22,13 @@ export interface OwnedObject {
   readonly metadata: { name?: string; uid?: string; ownerReferences?: { uid: string; controller?: boolean; kind?: string; name?: string }[] };
 }
 
+export interface DeleteOptions {
+  readonly uid?: string;
+  readonly gracePeriodSeconds?: number;
+  /** @default 'Background' */
+  readonly propagationPolicy?: 'Background' | 'Foreground';
+}
+
 /** Writes used by reconcilers (and one live read). Creates return false on AlreadyExists; deletes return false on NotFound. */
 export interface DaskApi {
   /** A live read (not from a cache), for the rare case a cache cannot answer; undefined on NotFound. */
@@ -34,8 +41,11 @@ export interface DaskApi {
    * Conflict if the object changed since (so a stale cache cannot drop a condition another run just wrote).
    */
   patchStatus(ref: ObjectRef, status: object, resourceVersion?: string): Promise<void>;
-  /** Deletes; with `uid`, only that incarnation (a precondition), so a recreated namesake is never hit. */
-  delete(ref: ObjectRef, opts?: { uid?: string; gracePeriodSeconds?: number }): Promise<boolean>;
+  /**
+   * Deletes; with `uid`, only that incarnation (a precondition), so a recreated namesake is never hit. Children go in the
+   * background unless `propagationPolicy` says `Foreground` (the object stays, deleting, until its dependents are gone).
+   */
+  delete(ref: ObjectRef, opts?: DeleteOptions): Promise<boolean>;
 }
 
 export function collectionPath(plural: Plural, namespace: string): string {
@@ -87,8 +97,8 @@ export class RestDaskApi implements DaskApi {
     await this.rest.request('PATCH', `${objectPath(ref)}/status`, { body, contentType: 'application/merge-patch+json', query: { fieldManager: FIELD_MANAGER } });
   }
 
-  async delete(ref: ObjectRef, opts: { uid?: string; gracePeriodSeconds?: number } = {}): Promise<boolean> {
-    const body: Record<string, unknown> = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' };
+  async delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<boolean> {
+    const body: Record<string, unknown> = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: opts.propagationPolicy ?? 'Background' };
     if (opts.uid) body.preconditions = { uid: opts.uid };
     if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
     try {

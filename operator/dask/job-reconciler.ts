@@ -1,69 +1,84 @@
 /**
- * DaskJob → a DaskCluster named after the job and a runner Pod `{job}-runner`. The job's status follows the
- * runner: Running (startTime), then Successful or Failed (endTime), when the cluster is deleted. Status keys and
- * values are the upstream operator's.
+ * DaskJob → a DaskCluster named after the job and runner Pods `{job}-runner-{uid}-{attempt}`; retries
+ * (spec.backoffLimit), a deadline (spec.activeDeadlineSeconds), deletion after finishing (spec.ttlSecondsAfterFinished)
+ * and suspension (spec.suspend). What to do is decided by planJob (job-lifecycle.ts) from the caches; this module
+ * writes the status it asks for, then makes the writes. Status keys and values are the upstream operator's plus
+ * attempts, failed, launchTime, conditions and observedGeneration.
  */
 import type { Request } from '../runtime/object';
 import type { ReconcileContext, Result } from '../runtime/reconcile';
 import { jobCluster, runnerPod } from '../../lib/render';
-import type { DaskJob, DaskJobStatus } from '../../lib/schema/generated/types';
-import { clusterNameProblem, jobRunnerName } from '../../lib/schema/names';
-import { jsonEqual } from './conditions';
+import type { DaskJob, Pod } from '../../lib/schema/generated/types';
+import { COMPONENT_JOB_RUNNER, jobRunnerPodName, LABEL_CLUSTER, LABEL_COMPONENT } from '../../lib/schema/names';
 import { isRejected } from './api';
 import type { DaskContext } from './context';
-import { isControlledBy } from './pods';
+import { JobAction, JobObservation, planJob } from './job-lifecycle';
+import { isControlledBy, isFinished } from './pods';
 
 const ref = (j: DaskJob) => ({ plural: 'daskjobs' as const, namespace: j.metadata.namespace as string, name: j.metadata.name as string });
-const stamp = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-export async function reconcileJob(ctx: DaskContext, req: Request, _rc: ReconcileContext): Promise<Result | void> {
-  const job = ctx.caches.jobs.get(req.namespace, req.name);
-  if (!job || job.metadata.deletionTimestamp || !job.spec) return;
-  const current: DaskJobStatus = job.status ?? {};
-  const write = async (s: DaskJobStatus): Promise<void> => {
-    if (!jsonEqual({ ...current, ...s }, current)) await ctx.api.patchStatus(ref(job), s);
+/** What the caches show about one job. */
+export function observeJob(ctx: DaskContext, job: DaskJob): JobObservation {
+  const ns = job.metadata.namespace as string;
+  const name = job.metadata.name as string;
+  const labelled = ctx.caches.pods.list(ns).filter((p) => p.metadata.labels?.[LABEL_CLUSTER] === name);
+  return {
+    job,
+    cluster: ctx.caches.clusters.get(ns, name),
+    runners: labelled.filter((p) => p.metadata.labels?.[LABEL_COMPONENT] === COMPONENT_JOB_RUNNER && isControlledBy(p, job.metadata.uid)),
+    podsHeld: labelled.filter((p: Pod) => !isFinished(p)).length,
+    now: ctx.now(),
   };
-  const problem = clusterNameProblem(req.name);
-  if (problem) {
-    if (current.jobStatus !== 'Failed') ctx.events.event(job, 'Warning', 'InvalidName', `DaskJob name ${problem}`);
-    await write({ jobStatus: 'Failed' });
-    return;
-  }
-  if (!current.jobStatus) await write({ jobStatus: 'JobCreated' });
-  const finished = current.jobStatus === 'Successful' || current.jobStatus === 'Failed';
-  const runnerName = jobRunnerName(req.name);
-  const cluster = ctx.caches.clusters.get(req.namespace, req.name);
-  const runner = ctx.caches.pods.get(req.namespace, runnerName);
+}
 
-  if (runner && (runner.status?.phase === 'Succeeded' || runner.status?.phase === 'Failed') && isControlledBy(runner, job.metadata.uid)) {
-    const ok = runner.status.phase === 'Succeeded';
-    if (cluster && isControlledBy(cluster, job.metadata.uid)) {
-      await ctx.api.delete({ plural: 'daskclusters', namespace: req.namespace, name: req.name }, { uid: cluster.metadata.uid });
-      ctx.events.event(job, ok ? 'Normal' : 'Warning', ok ? 'JobSucceeded' : 'JobFailed', `runner Pod ${runnerName} ${ok ? 'succeeded' : 'failed'}; deleted the Dask cluster`);
-    }
-    await write({ jobStatus: ok ? 'Successful' : 'Failed', endTime: current.endTime ?? stamp(ctx.now()) });
-    return;
+export async function reconcileJob(ctx: DaskContext, req: Request, rc: ReconcileContext): Promise<Result | void> {
+  const job = ctx.caches.jobs.get(req.namespace, req.name);
+  if (!job || job.metadata.deletionTimestamp || !job.metadata.uid) return;
+  const plan = planJob(observeJob(ctx, job));
+  // The status first, guarded by the resourceVersion we planned from: a stale cache gets a 409 and a fresh plan
+  // instead of counting a failure twice or re-using an attempt number.
+  if (plan.status) await ctx.api.patchStatus(ref(job), plan.status, job.metadata.resourceVersion);
+  for (const e of plan.events) ctx.events.event(job, e.type, e.reason, e.message);
+  let requeue = plan.requeueAfterMs;
+  for (const action of plan.actions) {
+    const retryAfter = await act(ctx, job, action, rc);
+    if (retryAfter !== undefined) requeue = requeue === undefined ? retryAfter : Math.min(requeue, retryAfter);
   }
-  if (finished) return;
+  return requeue !== undefined ? { requeueAfter: requeue } : undefined;
+}
+
+/** One write; returns a requeue delay when the API server refused it for good (an invalid spec). */
+async function act(ctx: DaskContext, job: DaskJob, action: JobAction, rc: ReconcileContext): Promise<number | undefined> {
+  const ns = job.metadata.namespace as string;
+  const name = job.metadata.name as string;
   try {
-    if (!cluster && (await ctx.api.create('daskclusters', req.namespace, jobCluster(job)))) {
-      ctx.events.event(job, 'Normal', 'ClusterCreated', `created DaskCluster ${req.name}`);
-    }
-    if (!runner && (await ctx.api.create('pods', req.namespace, runnerPod(job, ctx.options)))) {
-      ctx.events.event(job, 'Normal', 'RunnerCreated', `created runner Pod ${runnerName}`);
+    switch (action.kind) {
+      case 'createCluster':
+        if (await ctx.api.create('daskclusters', ns, jobCluster(job))) ctx.events.event(job, 'Normal', 'ClusterCreated', `created DaskCluster ${name}`);
+        return undefined;
+      case 'createRunner': {
+        const pod = runnerPod(job, ctx.options, action.attempt);
+        if (await ctx.api.create('pods', ns, pod)) {
+          ctx.events.event(job, 'Normal', 'RunnerCreated', `created runner Pod ${jobRunnerPodName(name, job.metadata.uid as string, action.attempt)} (attempt ${action.attempt})`);
+        }
+        return undefined;
+      }
+      case 'deleteCluster':
+        await ctx.api.delete({ plural: 'daskclusters', namespace: ns, name }, { uid: action.uid, ...(action.foreground ? { propagationPolicy: 'Foreground' as const } : {}) });
+        return undefined;
+      case 'deleteRunner':
+        await ctx.api.delete({ plural: 'pods', namespace: ns, name: action.name }, { uid: action.uid });
+        return undefined;
+      case 'deleteJob':
+        await ctx.api.delete(ref(job), { uid: action.uid });
+        return undefined;
     }
   } catch (e) {
     if (isRejected(e)) {
+      rc.logger.warn('the API server refused a write for this job', { action: action.kind, error: (e as Error).message });
       ctx.events.event(job, 'Warning', 'CreateFailed', `could not create the job's components: ${(e as Error).message}`);
-      return { requeueAfter: 60_000 };
+      return 60_000;
     }
     throw e;
   }
-  const running = runner?.status?.phase === 'Running';
-  await write({
-    clusterName: req.name,
-    jobRunnerPodName: runnerName,
-    jobStatus: running ? 'Running' : current.jobStatus === 'Running' ? 'Running' : 'ClusterCreated',
-    ...(running && !current.startTime ? { startTime: stamp(ctx.now()) } : {}),
-  });
 }

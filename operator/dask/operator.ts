@@ -155,6 +155,8 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
     kind: gvk('DaskJob'),
     for: inf.jobs,
     owns: [inf.pods, inf.clusters],
+    // The scheduler and workers belong to the job's cluster, not to the job; a suspended job waits for them to go.
+    watches: [{ informer: inf.pods, map: clusterOfLabel }],
     reconcile: (req, rc) => reconcileJob(context, req, rc),
     concurrency: config.concurrency,
   });

@@ -127,7 +127,7 @@ describe('DaskJob', () => {
   const job = (): DaskJob => ({
     apiVersion: 'kubernetes.dask.org/v1',
     kind: 'DaskJob',
-    metadata: { name: 'nightly', namespace: 'ns', uid: 'j1', labels: { app: 'etl' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', a: 'b' } },
+    metadata: { name: 'nightly', namespace: 'ns', uid: '7f3a29c1-0b1d-4e6f-9a2b-3c4d5e6f7a8b', labels: { app: 'etl' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', a: 'b' } },
     spec: { job: { spec: { containers: [{ name: 'job', image: 'x', args: ['python', 'run.py'] }] } }, cluster: { spec: seedCluster().spec } },
   });
   test('cluster: named after the job, owned by it', () => {
@@ -135,9 +135,11 @@ describe('DaskJob', () => {
     expect(c.metadata).toMatchObject({ name: 'nightly', namespace: 'ns', labels: { app: 'etl', 'dask.org/cluster-name': 'nightly' }, annotations: { a: 'b' } });
     expect(c.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'DaskJob', name: 'nightly', controller: true });
   });
-  test('runner pod: {job}-runner, scheduler address injected, restartPolicy OnFailure by default', () => {
+  test('runner pod: {job}-runner-{uid}-{attempt}, scheduler address injected, restartPolicy OnFailure by default', () => {
     const pod = runnerPod(job());
-    expect(pod.metadata.name).toBe('nightly-runner');
+    expect(pod.metadata.name).toBe('nightly-runner-7f3a2-1');
+    expect(pod.metadata.annotations).toEqual({ a: 'b', 'kubernetes.dask.org/job-attempt': '1' });
+    expect(runnerPod(job(), {}, 3).metadata.name).toBe('nightly-runner-7f3a2-3');
     expect(pod.metadata.labels).toEqual({ app: 'etl', 'dask.org/cluster-name': 'nightly', 'dask.org/component': 'job-runner', 'sidecar.istio.io/inject': 'false' });
     expect(pod.spec.containers[0].env).toEqual([{ name: 'DASK_SCHEDULER_ADDRESS', value: 'tcp://nightly-scheduler.ns.svc.cluster.local:8786' }]);
     expect(pod.spec.restartPolicy).toBe('OnFailure');
