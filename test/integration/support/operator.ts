@@ -81,6 +81,8 @@ export interface OperatorOptions {
   readonly namespaces: readonly string[];
   /** Extra flags. */
   readonly args?: readonly string[];
+  /** Kubeconfig the operator uses. @default the test cluster's admin kubeconfig */
+  readonly kubeconfig?: string;
 }
 
 /** One operator process; `start()` may be called again after `kill()`/`stop()` (a restart keeps the log file). */
@@ -117,14 +119,14 @@ export class OperatorProcess {
     const fd = fs.openSync(this.logFile, 'a');
     const args = [
       MAIN,
-      `--kubeconfig=${testCluster().kubeconfig}`,
+      `--kubeconfig=${this.options.kubeconfig ?? testCluster().kubeconfig}`,
       `--namespaces=${this.options.namespaces.join(',')}`,
       '--metrics-bind-address=127.0.0.1:0',
       '--scheduler-access=none',
       '--log-level=debug',
       ...(this.options.args ?? []),
     ];
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', fd, fd], env: { ...process.env, KUBECONFIG: testCluster().kubeconfig } });
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', fd, fd], env: { ...process.env, KUBECONFIG: this.options.kubeconfig ?? testCluster().kubeconfig } });
     fs.closeSync(fd);
     this.child = child;
     // If the test process goes away without afterAll (a crashed or killed Jest worker), take the operator with it.
