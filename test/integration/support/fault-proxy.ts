@@ -1,8 +1,9 @@
 /**
  * A fault-injecting proxy in front of the test cluster's API server, for showing that the operator survives refused
  * writes: plain HTTP on 127.0.0.1 (its own kubeconfig, no credentials; client-node insists on
- * insecure-skip-tls-verify for a plain-HTTP server), forwarded over HTTPS with the admin client certificate. Requests pass through untouched (watches are streamed) unless a rule matches: then the proxy answers
- * itself, e.g. 429 TooManyRequests with a Kubernetes Status body, the given number of times, and records it.
+ * insecure-skip-tls-verify for a plain-HTTP server), forwarded over HTTPS with the admin client certificate.
+ * Requests pass through untouched (watches are streamed) unless a rule matches: then the proxy answers itself, e.g.
+ * 429 TooManyRequests with a Kubernetes Status body, the given number of times, and records it.
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
