@@ -161,6 +161,13 @@ export interface DaskClusterSpecScheduler {
    * @schema DaskClusterSpecScheduler#service
    */
   readonly service: DaskClusterSpecSchedulerService;
+
+  /**
+   * What a change to the scheduler template (metadata and spec) does to a running scheduler. OnDelete (the default, and the upstream behaviour): nothing until its Pod is deleted, then the new Pod follows the template. Recreate: the operator replaces the scheduler Pod with a Warning Event (SchedulerRecreated); everything the scheduler held in memory (tasks, results, client connections) is lost, and the workers reconnect to the new scheduler. The Service is not changed by either.
+   *
+   * @schema DaskClusterSpecScheduler#updateStrategy
+   */
+  readonly updateStrategy?: DaskClusterSpecSchedulerUpdateStrategy;
 }
 
 /**
@@ -173,6 +180,7 @@ export function toJson_DaskClusterSpecScheduler(obj: DaskClusterSpecScheduler | 
     'metadata': toJson_DaskClusterSpecSchedulerMetadata(obj.metadata),
     'spec': toJson_DaskClusterSpecSchedulerSpec(obj.spec),
     'service': toJson_DaskClusterSpecSchedulerService(obj.service),
+    'updateStrategy': obj.updateStrategy,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -678,6 +686,18 @@ export function toJson_DaskClusterSpecSchedulerService(obj: DaskClusterSpecSched
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * What a change to the scheduler template (metadata and spec) does to a running scheduler. OnDelete (the default, and the upstream behaviour): nothing until its Pod is deleted, then the new Pod follows the template. Recreate: the operator replaces the scheduler Pod with a Warning Event (SchedulerRecreated); everything the scheduler held in memory (tasks, results, client connections) is lost, and the workers reconnect to the new scheduler. The Service is not changed by either.
+ *
+ * @schema DaskClusterSpecSchedulerUpdateStrategy
+ */
+export enum DaskClusterSpecSchedulerUpdateStrategy {
+  /** OnDelete */
+  ON_DELETE = "OnDelete",
+  /** Recreate */
+  RECREATE = "Recreate",
+}
 
 /**
  * Labels and annotations added to the objects created from this template.

@@ -1723,6 +1723,13 @@ export interface DaskJobSpecClusterSpecScheduler {
    * @schema DaskJobSpecClusterSpecScheduler#service
    */
   readonly service: DaskJobSpecClusterSpecSchedulerService;
+
+  /**
+   * What a change to the scheduler template (metadata and spec) does to a running scheduler. OnDelete (the default, and the upstream behaviour): nothing until its Pod is deleted, then the new Pod follows the template. Recreate: the operator replaces the scheduler Pod with a Warning Event (SchedulerRecreated); everything the scheduler held in memory (tasks, results, client connections) is lost, and the workers reconnect to the new scheduler. The Service is not changed by either.
+   *
+   * @schema DaskJobSpecClusterSpecScheduler#updateStrategy
+   */
+  readonly updateStrategy?: DaskJobSpecClusterSpecSchedulerUpdateStrategy;
 }
 
 /**
@@ -1735,6 +1742,7 @@ export function toJson_DaskJobSpecClusterSpecScheduler(obj: DaskJobSpecClusterSp
     'metadata': toJson_DaskJobSpecClusterSpecSchedulerMetadata(obj.metadata),
     'spec': toJson_DaskJobSpecClusterSpecSchedulerSpec(obj.spec),
     'service': toJson_DaskJobSpecClusterSpecSchedulerService(obj.service),
+    'updateStrategy': obj.updateStrategy,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -5204,6 +5212,18 @@ export function toJson_DaskJobSpecClusterSpecSchedulerService(obj: DaskJobSpecCl
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * What a change to the scheduler template (metadata and spec) does to a running scheduler. OnDelete (the default, and the upstream behaviour): nothing until its Pod is deleted, then the new Pod follows the template. Recreate: the operator replaces the scheduler Pod with a Warning Event (SchedulerRecreated); everything the scheduler held in memory (tasks, results, client connections) is lost, and the workers reconnect to the new scheduler. The Service is not changed by either.
+ *
+ * @schema DaskJobSpecClusterSpecSchedulerUpdateStrategy
+ */
+export enum DaskJobSpecClusterSpecSchedulerUpdateStrategy {
+  /** OnDelete */
+  ON_DELETE = "OnDelete",
+  /** Recreate */
+  RECREATE = "Recreate",
+}
 
 /**
  * Labels and annotations added to the objects created from this template.

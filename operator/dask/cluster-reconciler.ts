@@ -4,7 +4,9 @@
  */
 import type { Request } from '../runtime/object';
 import type { ReconcileContext, Result } from '../runtime/reconcile';
-import { dashboardAddress, defaultWorkerGroup, schedulerAddress, schedulerPod, schedulerService, workerSelector } from '../../lib/render';
+import {
+  ANNOTATION_SCHEDULER_TEMPLATE_HASH, dashboardAddress, defaultWorkerGroup, schedulerAddress, schedulerPod, schedulerService, schedulerTemplateHash, workerSelector,
+} from '../../lib/render';
 import type { DaskCluster, DaskClusterStatus, DaskWorkerGroup, Pod, Service } from '../../lib/schema/generated/types';
 import { clusterNameProblem, defaultWorkerGroupName, schedulerName } from '../../lib/schema/names';
 import { ConditionInput, findCondition, jsonEqual, setConditions } from './conditions';
@@ -150,6 +152,13 @@ async function ensureSchedulerPod(ctx: DaskContext, cluster: DaskCluster, proble
       // Self-healing: a scheduler Pod that exited is replaced (its name is fixed, so delete first).
       ctx.events.event(cluster, 'Warning', 'SchedulerRestarted', `scheduler Pod ${name} ${existing.status?.phase}; replacing it`);
       await ctx.api.delete({ plural: 'pods', namespace: ns, name }, { uid: existing.metadata.uid, gracePeriodSeconds: 0 });
+    } else if (!isTerminating(existing) && cluster.spec.scheduler.updateStrategy === 'Recreate' && existing.metadata.annotations?.[ANNOTATION_SCHEDULER_TEMPLATE_HASH] !== schedulerTemplateHash(cluster)) {
+      // Recreate: the template changed under a running scheduler. The Pod goes with its normal grace period and
+      // the next pass creates it from the current template (the name is fixed, so it cannot be surged).
+      ctx.events.event(cluster, 'Warning', 'SchedulerRecreated',
+        `the scheduler template changed and spec.scheduler.updateStrategy is Recreate: replacing scheduler Pod ${name}. ` +
+        'Everything the scheduler held in memory (tasks, results, client connections) is lost; the workers reconnect to the new scheduler and clients must reconnect and resubmit.');
+      await ctx.api.delete({ plural: 'pods', namespace: ns, name }, { uid: existing.metadata.uid });
     }
     return existing;
   }

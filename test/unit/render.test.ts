@@ -1,6 +1,6 @@
 import {
   ANNOTATION_CLUSTER_REPLICAS, ANNOTATION_TEMPLATE_HASH, defaultWorkerGroup, jobCluster, newWorkerName, runnerPod, schedulerAddress,
-  schedulerPod, schedulerService, workerPod, workerSelector, workerTemplateHash,
+  schedulerPod, schedulerService, schedulerTemplateHash, workerPod, workerSelector, workerTemplateHash,
 } from '../../lib/render';
 import type { DaskCluster, DaskJob, DaskWorkerGroup } from '../../lib/schema/generated/types';
 import { dropNulls } from '../../lib/validation/crd-schema';
@@ -28,7 +28,8 @@ describe('scheduler', () => {
     expect(pod.metadata.name).toBe('my-cluster-scheduler');
     expect(pod.metadata.namespace).toBe('ns');
     expect(pod.metadata.labels).toEqual({ team: 'data', role: 'sched', 'dask.org/cluster-name': 'my-cluster', 'dask.org/component': 'scheduler', 'sidecar.istio.io/inject': 'false' });
-    expect(pod.metadata.annotations).toEqual({ keep: 'yes', a: 'b' });
+    expect(pod.metadata.annotations).toEqual({ keep: 'yes', a: 'b', 'kubernetes.dask.org/scheduler-template-hash': schedulerTemplateHash(c) });
+    expect(schedulerTemplateHash(c)).toMatch(/^[0-9a-f]{10}$/);
     expect(pod.metadata.ownerReferences).toEqual([owner]);
     expect(pod.spec).toEqual(c.spec.scheduler.spec);
   });

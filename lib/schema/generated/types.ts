@@ -270,6 +270,8 @@ export type DaskSchedulerTemplate = {
   spec: PodSpec;
   /** Spec of the `{cluster}-scheduler` Service. If `selector` is omitted the operator selects the scheduler Pod. */
   service: ServiceSpec;
+  /** What a change to the scheduler template (metadata and spec) does to a running scheduler. OnDelete (the default, and the upstream behaviour): nothing until its Pod is deleted, then the new Pod follows the template. Recreate: the operator replaces the scheduler Pod with a Warning Event (SchedulerRecreated); everything the scheduler held in memory (tasks, results, client connections) is lost, and the workers reconnect to the new scheduler. The Service is not changed by either. */
+  updateStrategy?: "OnDelete" | "Recreate";
 };
 
 /** Template of the worker Pods of a worker group. */

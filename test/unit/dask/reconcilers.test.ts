@@ -330,3 +330,41 @@ function fakeScheduler(overrides: Partial<SchedulerClient>): SchedulerClient {
     ...overrides,
   } as SchedulerClient;
 }
+
+describe('scheduler updateStrategy', () => {
+  async function changedTemplate(strategy: 'OnDelete' | 'Recreate' | undefined): Promise<{ w: FakeWorld; before: Pod }> {
+    const { w, cluster } = world(1);
+    if (strategy) cluster.spec.scheduler.updateStrategy = strategy;
+    await converge(w);
+    const before = w.stores.pods.get(NS, 'my-cluster-scheduler') as unknown as Pod;
+    cluster.spec.scheduler.spec.containers[0].env = [{ name: 'NEW', value: '1' }];
+    cluster.metadata.generation = 2;
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    return { w, before };
+  }
+
+  test('OnDelete (the default): a changed scheduler template leaves the running scheduler alone', async () => {
+    for (const strategy of [undefined, 'OnDelete'] as const) {
+      const { w, before } = await changedTemplate(strategy);
+      expect(w.stores.pods.get(NS, 'my-cluster-scheduler')).toBe(before);
+      expect(w.events.map((e) => e.reason)).not.toContain('SchedulerRecreated');
+    }
+  });
+
+  test('Recreate: a changed scheduler template replaces the scheduler Pod with a Warning Event; workers are untouched', async () => {
+    const { w } = await changedTemplate('Recreate');
+    const workersBefore = workers(w).map((p) => p.metadata.uid);
+    expect(w.stores.pods.get(NS, 'my-cluster-scheduler')).toBeUndefined();
+    expect(w.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'SchedulerRecreated', message: expect.stringContaining('in memory') }));
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    const fresh = w.stores.pods.get(NS, 'my-cluster-scheduler') as unknown as Pod;
+    expect(fresh.spec.containers[0].env).toContainEqual({ name: 'NEW', value: '1' });
+    expect(workers(w).map((p) => p.metadata.uid)).toEqual(workersBefore);
+    // Unchanged template: nothing more happens.
+    w.runAllPods();
+    const n = w.events.length;
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    expect(w.stores.pods.get(NS, 'my-cluster-scheduler')).toBe(fresh);
+    expect(w.events.slice(n).map((e) => e.reason)).not.toContain('SchedulerRecreated');
+  });
+});
