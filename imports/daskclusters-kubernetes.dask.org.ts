@@ -98,11 +98,18 @@ export function toJson_DaskClusterProps(obj: DaskClusterProps | undefined): Reco
  */
 export interface DaskClusterSpec {
   /**
-   * Delete the cluster when its scheduler has been idle for longer than this many seconds. 0 (the default) never deletes it.
+   * Act (spec.idleAction) when the scheduler has been idle for longer than this many seconds. 0 (the default) never does.
    *
    * @schema DaskClusterSpec#idleTimeout
    */
   readonly idleTimeout?: number;
+
+  /**
+   * What an idle timeout does. Delete (the default, as upstream): the cluster is deleted. ScaleToZero: every worker group of the cluster is scaled to 0 (their replicas are remembered in the kubernetes.dask.org/replicas-before-idle annotation); the scheduler, its Service and client connections stay. When work arrives, a DaskAutoscaler scales the default group back up (its minimum applies again); without one, and for the other groups, the remembered replicas are restored. Data held only in worker memory is lost when the workers go.
+   *
+   * @schema DaskClusterSpec#idleAction
+   */
+  readonly idleAction?: DaskClusterSpecIdleAction;
 
   /**
    * Template of the scheduler Pod and its Service.
@@ -127,6 +134,7 @@ export function toJson_DaskClusterSpec(obj: DaskClusterSpec | undefined): Record
   if (obj === undefined) { return undefined; }
   const result = {
     'idleTimeout': obj.idleTimeout,
+    'idleAction': obj.idleAction,
     'scheduler': toJson_DaskClusterSpecScheduler(obj.scheduler),
     'worker': toJson_DaskClusterSpecWorker(obj.worker),
   };
@@ -134,6 +142,18 @@ export function toJson_DaskClusterSpec(obj: DaskClusterSpec | undefined): Record
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * What an idle timeout does. Delete (the default, as upstream): the cluster is deleted. ScaleToZero: every worker group of the cluster is scaled to 0 (their replicas are remembered in the kubernetes.dask.org/replicas-before-idle annotation); the scheduler, its Service and client connections stay. When work arrives, a DaskAutoscaler scales the default group back up (its minimum applies again); without one, and for the other groups, the remembered replicas are restored. Data held only in worker memory is lost when the workers go.
+ *
+ * @schema DaskClusterSpecIdleAction
+ */
+export enum DaskClusterSpecIdleAction {
+  /** Delete */
+  DELETE = "Delete",
+  /** ScaleToZero */
+  SCALE_TO_ZERO = "ScaleToZero",
+}
 
 /**
  * Template of the scheduler Pod and its Service.

@@ -590,11 +590,18 @@ export function toJson_DaskJobSpecClusterMetadata(obj: DaskJobSpecClusterMetadat
  */
 export interface DaskJobSpecClusterSpec {
   /**
-   * Delete the cluster when its scheduler has been idle for longer than this many seconds. 0 (the default) never deletes it.
+   * Act (spec.idleAction) when the scheduler has been idle for longer than this many seconds. 0 (the default) never does.
    *
    * @schema DaskJobSpecClusterSpec#idleTimeout
    */
   readonly idleTimeout?: number;
+
+  /**
+   * What an idle timeout does. Delete (the default, as upstream): the cluster is deleted. ScaleToZero: every worker group of the cluster is scaled to 0 (their replicas are remembered in the kubernetes.dask.org/replicas-before-idle annotation); the scheduler, its Service and client connections stay. When work arrives, a DaskAutoscaler scales the default group back up (its minimum applies again); without one, and for the other groups, the remembered replicas are restored. Data held only in worker memory is lost when the workers go.
+   *
+   * @schema DaskJobSpecClusterSpec#idleAction
+   */
+  readonly idleAction?: DaskJobSpecClusterSpecIdleAction;
 
   /**
    * Template of the scheduler Pod and its Service.
@@ -619,6 +626,7 @@ export function toJson_DaskJobSpecClusterSpec(obj: DaskJobSpecClusterSpec | unde
   if (obj === undefined) { return undefined; }
   const result = {
     'idleTimeout': obj.idleTimeout,
+    'idleAction': obj.idleAction,
     'scheduler': toJson_DaskJobSpecClusterSpecScheduler(obj.scheduler),
     'worker': toJson_DaskJobSpecClusterSpecWorker(obj.worker),
   };
@@ -1696,6 +1704,18 @@ export function toJson_DaskJobSpecJobSpecVolumes(obj: DaskJobSpecJobSpecVolumes 
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * What an idle timeout does. Delete (the default, as upstream): the cluster is deleted. ScaleToZero: every worker group of the cluster is scaled to 0 (their replicas are remembered in the kubernetes.dask.org/replicas-before-idle annotation); the scheduler, its Service and client connections stay. When work arrives, a DaskAutoscaler scales the default group back up (its minimum applies again); without one, and for the other groups, the remembered replicas are restored. Data held only in worker memory is lost when the workers go.
+ *
+ * @schema DaskJobSpecClusterSpecIdleAction
+ */
+export enum DaskJobSpecClusterSpecIdleAction {
+  /** Delete */
+  DELETE = "Delete",
+  /** ScaleToZero */
+  SCALE_TO_ZERO = "ScaleToZero",
+}
 
 /**
  * Template of the scheduler Pod and its Service.

@@ -74,7 +74,17 @@ export const daskClusterSpec: JSONSchema = {
   description: 'Desired state of a Dask cluster: one scheduler and a default worker group.',
   required: ['scheduler', 'worker'],
   properties: {
-    idleTimeout: int32('Delete the cluster when its scheduler has been idle for longer than this many seconds. 0 (the default) never deletes it.', { default: 0 }),
+    idleTimeout: int32('Act (spec.idleAction) when the scheduler has been idle for longer than this many seconds. 0 (the default) never does.', { default: 0 }),
+    idleAction: {
+      type: 'string',
+      enum: ['Delete', 'ScaleToZero'],
+      description:
+        'What an idle timeout does. Delete (the default, as upstream): the cluster is deleted. ScaleToZero: every worker ' +
+        'group of the cluster is scaled to 0 (their replicas are remembered in the kubernetes.dask.org/replicas-before-idle ' +
+        'annotation); the scheduler, its Service and client connections stay. When work arrives, a DaskAutoscaler scales the ' +
+        'default group back up (its minimum applies again); without one, and for the other groups, the remembered replicas ' +
+        'are restored. Data held only in worker memory is lost when the workers go.',
+    },
     scheduler: daskScheduler,
     worker: daskWorker,
   },

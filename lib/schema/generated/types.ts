@@ -71,8 +71,10 @@ export interface OwnerReference {
 
 /** Spec of DaskCluster (Desired state of a Dask cluster: one scheduler and a default worker group.). */
 export type DaskClusterSpec = {
-  /** Delete the cluster when its scheduler has been idle for longer than this many seconds. 0 (the default) never deletes it. */
+  /** Act (spec.idleAction) when the scheduler has been idle for longer than this many seconds. 0 (the default) never does. */
   idleTimeout?: number;
+  /** What an idle timeout does. Delete (the default, as upstream): the cluster is deleted. ScaleToZero: every worker group of the cluster is scaled to 0 (their replicas are remembered in the kubernetes.dask.org/replicas-before-idle annotation); the scheduler, its Service and client connections stay. When work arrives, a DaskAutoscaler scales the default group back up (its minimum applies again); without one, and for the other groups, the remembered replicas are restored. Data held only in worker memory is lost when the workers go. */
+  idleAction?: "Delete" | "ScaleToZero";
   /** Template of the scheduler Pod and its Service. */
   scheduler: DaskSchedulerTemplate;
   /** Template of the worker Pods of a worker group. */
@@ -241,8 +243,10 @@ export type DaskJobClusterTemplate = {
   metadata?: SimpleObjectMeta;
   /** Desired state of a Dask cluster: one scheduler and a default worker group. */
   spec: {
-    /** Delete the cluster when its scheduler has been idle for longer than this many seconds. 0 (the default) never deletes it. */
+    /** Act (spec.idleAction) when the scheduler has been idle for longer than this many seconds. 0 (the default) never does. */
     idleTimeout?: number;
+    /** What an idle timeout does. Delete (the default, as upstream): the cluster is deleted. ScaleToZero: every worker group of the cluster is scaled to 0 (their replicas are remembered in the kubernetes.dask.org/replicas-before-idle annotation); the scheduler, its Service and client connections stay. When work arrives, a DaskAutoscaler scales the default group back up (its minimum applies again); without one, and for the other groups, the remembered replicas are restored. Data held only in worker memory is lost when the workers go. */
+    idleAction?: "Delete" | "ScaleToZero";
     /** Template of the scheduler Pod and its Service. */
     scheduler: DaskSchedulerTemplate;
     /** Template of the worker Pods of a worker group. */
