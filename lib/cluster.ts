@@ -14,6 +14,28 @@ export enum SchedulerServiceType {
   LOAD_BALANCER = 'LoadBalancer',
 }
 
+/** What a DaskCluster does when its scheduler has been idle longer than its idle timeout. */
+export enum DaskIdleAction {
+  /** Delete the cluster (the upstream behaviour). */
+  DELETE = 'Delete',
+  /**
+   * Scale every worker group to zero and keep the scheduler (and its clients' connections); work arriving scales the
+   * workers back up, through the cluster's autoscaler if it has one. Data held only in worker memory is lost.
+   */
+  SCALE_TO_ZERO = 'ScaleToZero',
+}
+
+/** What a change to the scheduler template does to a running scheduler. */
+export enum SchedulerUpdateStrategy {
+  /** Nothing until the scheduler Pod is deleted; its replacement follows the template (the upstream behaviour). */
+  ON_DELETE = 'OnDelete',
+  /**
+   * The operator replaces the scheduler Pod, with a Warning Event: everything the scheduler held in memory (tasks,
+   * results, client connections) is lost; the workers reconnect to the new scheduler.
+   */
+  RECREATE = 'Recreate',
+}
+
 /** Props of a DaskCluster. Defaults reproduce `KubeCluster(name=..., n_workers=3)` of the Python client. */
 export interface DaskClusterProps extends DaskResourceProps {
   /** Container image of the scheduler and workers. @default `ghcr.io/dask/dask:${imageTag}` */
@@ -40,8 +62,18 @@ export interface DaskClusterProps extends DaskResourceProps {
    * @default { comm: 8786, dashboard: 8787 }
    */
   readonly schedulerServicePorts?: { readonly comm?: number; readonly dashboard?: number };
-  /** Delete the cluster after the scheduler has been idle this many seconds; 0 never. @default 0 */
+  /** Act (`idleAction`) after the scheduler has been idle this many seconds; 0 never. @default 0 */
   readonly idleTimeoutSeconds?: number;
+  /**
+   * What the idle timeout does. Requires `idleTimeoutSeconds` > 0.
+   * @default DaskIdleAction.DELETE
+   */
+  readonly idleAction?: DaskIdleAction;
+  /**
+   * What a change to the scheduler template (image, env, args, metadata ...) does to a running scheduler.
+   * @default SchedulerUpdateStrategy.ON_DELETE
+   */
+  readonly schedulerUpdateStrategy?: SchedulerUpdateStrategy;
   /** Labels/annotations for the scheduler Pod and Service. @default - none */
   readonly schedulerMetadata?: DaskMetadataProps;
   /** Labels/annotations for the worker Pods. @default - none */
@@ -69,6 +101,8 @@ export function clusterSpecFromProps(name: string, p: Omit<DaskClusterProps, 'na
     commPort: p.schedulerServicePorts?.comm,
     dashboardPort: p.schedulerServicePorts?.dashboard,
     idleTimeout: p.idleTimeoutSeconds,
+    idleAction: p.idleAction,
+    schedulerUpdateStrategy: p.schedulerUpdateStrategy,
     schedulerMetadata: p.schedulerMetadata && { ...p.schedulerMetadata },
     workerMetadata: p.workerMetadata && { ...p.workerMetadata },
   });
@@ -76,6 +110,18 @@ export function clusterSpecFromProps(name: string, p: Omit<DaskClusterProps, 'na
   if (p.schedulerServiceSpec) spec.scheduler.service = p.schedulerServiceSpec;
   if (p.workerPodSpec) spec.worker.spec = p.workerPodSpec;
   return spec;
+}
+
+/** Problems with the idle settings (shared with DaskJob's cluster). */
+export function idleProblems(p: Pick<DaskClusterProps, 'idleTimeoutSeconds' | 'idleAction'>): string[] {
+  const problems: string[] = [];
+  if (p.idleTimeoutSeconds !== undefined && (!Number.isInteger(p.idleTimeoutSeconds) || p.idleTimeoutSeconds < 0)) {
+    problems.push(`idleTimeoutSeconds must be a whole number of seconds >= 0, got ${p.idleTimeoutSeconds}`);
+  }
+  if (p.idleAction !== undefined && !(p.idleTimeoutSeconds && p.idleTimeoutSeconds > 0)) {
+    problems.push(`idleAction ${p.idleAction} has no effect without an idle timeout: set idleTimeoutSeconds > 0 (or drop idleAction)`);
+  }
+  return problems;
 }
 
 /** Options of `DaskCluster.adapt()`. */
@@ -171,9 +217,7 @@ export class DaskCluster extends DaskResource {
     for (const [what, port] of Object.entries(p.schedulerServicePorts ?? {})) {
       if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) problems.push(`schedulerServicePorts.${what} must be a port number 1-65535, got ${port}`);
     }
-    if (p.idleTimeoutSeconds !== undefined && (!Number.isInteger(p.idleTimeoutSeconds) || p.idleTimeoutSeconds < 0)) {
-      problems.push(`idleTimeoutSeconds must be a whole number of seconds >= 0, got ${p.idleTimeoutSeconds}`);
-    }
+    problems.push(...idleProblems(p));
     return problems;
   }
 }

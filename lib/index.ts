@@ -5,6 +5,8 @@ export * from './job';
 export * from './operator';
 export * from './resource';
 export * from './spec/cluster-spec';
+export * from './spec/job-spec';
+export * from './schema/job';
 export * from './schema/names';
 export { customResourceDefinitions, customResourceDefinition } from './schema/crds';
 export { crdProblems } from './validation/crd-schema';
