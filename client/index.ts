@@ -1,1 +1,2 @@
 export * from './kube-cluster';
+export * from './kube-job';

@@ -24,8 +24,12 @@ export interface KubeClusterOptions {
   readonly workerCommand?: string[];
   /** @default 'ClusterIP' */
   readonly schedulerServiceType?: string;
-  /** Seconds of scheduler idleness before the operator deletes the cluster. @default 0 (never) */
+  /** Seconds of scheduler idleness before the operator acts (idleAction). @default 0 (never) */
   readonly idleTimeout?: number;
+  /** What the idle timeout does: delete the cluster, or scale its workers to zero and keep the scheduler. @default 'Delete' */
+  readonly idleAction?: 'Delete' | 'ScaleToZero';
+  /** What a changed scheduler template does to the running scheduler. @default 'OnDelete' */
+  readonly schedulerUpdateStrategy?: 'OnDelete' | 'Recreate';
   /** Delete the cluster in close(). @default true for create(), false for fromName() */
   readonly shutdownOnClose?: boolean;
   /** How long to wait for the operator to bring the cluster up. @default 60_000 */
@@ -68,6 +72,9 @@ export class KubeCluster {
   static async create(opts: KubeClusterOptions): Promise<KubeCluster> {
     const problem = clusterNameProblem(opts.name);
     if (problem) throw new KubeClusterError(`invalid cluster name: ${problem}`);
+    if (opts.idleAction !== undefined && !(opts.idleTimeout && opts.idleTimeout > 0)) {
+      throw new KubeClusterError(`idleAction ${opts.idleAction} has no effect without idleTimeout > 0 (seconds)`);
+    }
     const bad = Object.keys(opts.resources ?? {}).filter((k) => k !== 'requests' && k !== 'limits');
     if (bad.length > 0) throw new KubeClusterError(`resources may only have "requests" and "limits", not ${bad.map((k) => `"${k}"`).join(', ')}`);
     const kc = opts.kubeConfig ?? defaultKubeConfig();
@@ -80,6 +87,7 @@ export class KubeCluster {
       spec: clusterSpec({
         name: opts.name, image: opts.image, replicas: opts.nWorkers, resources: opts.resources, env: opts.env,
         workerCommand: opts.workerCommand, serviceType: opts.schedulerServiceType, idleTimeout: opts.idleTimeout,
+        idleAction: opts.idleAction, schedulerUpdateStrategy: opts.schedulerUpdateStrategy,
       }),
     };
     try {
@@ -93,7 +101,7 @@ export class KubeCluster {
   }
 
   /** Connects to an existing cluster; close() leaves it running unless shutdownOnClose is set. */
-  static async fromName(name: string, opts: Omit<KubeClusterOptions, 'name' | 'nWorkers' | 'image' | 'resources' | 'env' | 'workerCommand' | 'schedulerServiceType' | 'idleTimeout'> = {}): Promise<KubeCluster> {
+  static async fromName(name: string, opts: Omit<KubeClusterOptions, 'name' | 'nWorkers' | 'image' | 'resources' | 'env' | 'workerCommand' | 'schedulerServiceType' | 'idleTimeout' | 'idleAction' | 'schedulerUpdateStrategy'> = {}): Promise<KubeCluster> {
     const kc = opts.kubeConfig ?? defaultKubeConfig();
     const ns = opts.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
     const cluster = new KubeCluster(name, ns, kc, opts.shutdownOnClose ?? false, opts.resourceTimeoutMs ?? 60_000);
