@@ -26,6 +26,8 @@ export interface OperatorConfig {
   readonly createParallelism: number;
   readonly createBatchSize: number;
   readonly resyncSeconds: number;
+  /** Admit DaskJobs labelled kueue.x-k8s.io/queue-name through Kueue (needs Kueue's CRDs installed). */
+  readonly kueue: boolean;
 }
 
 interface FlagSpec {
@@ -53,6 +55,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'create-parallelism', help: 'worker Pods created or deleted at once per group', default: '10' },
   { name: 'create-batch-size', help: 'worker Pods created per reconcile before yielding', default: '50' },
   { name: 'resync-seconds', help: 'full relist of every watch this often', default: '600' },
+  { name: 'kueue', help: 'Kueue integration: DaskJobs labelled kueue.x-k8s.io/queue-name wait for Kueue to admit their Workload (needs Kueue installed; docs/kueue.md)', default: 'false', boolean: true },
 ];
 
 export class ConfigError extends Error {}
@@ -123,5 +126,6 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     createParallelism: int('create-parallelism', get('create-parallelism'), 1),
     createBatchSize: int('create-batch-size', get('create-batch-size'), 1),
     resyncSeconds: int('resync-seconds', get('resync-seconds'), 0),
+    kueue: bool('kueue'),
   };
 }

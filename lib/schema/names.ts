@@ -64,6 +64,8 @@ export const ANNOTATION_JOB_ATTEMPT = 'kubernetes.dask.org/job-attempt';
 
 /** Kueue's queue label: a DaskJob carrying it is admitted by Kueue (docs/kueue.md). */
 export const LABEL_KUEUE_QUEUE_NAME = 'kueue.x-k8s.io/queue-name';
+/** Kueue's label naming a WorkloadPriorityClass for a queued job. */
+export const LABEL_KUEUE_PRIORITY_CLASS = 'kueue.x-k8s.io/priority-class';
 
 /** Why a cluster name is unusable, or undefined when it is fine. */
 export function clusterNameProblem(name: string): string | undefined {

@@ -5,10 +5,13 @@
 import { isAlreadyExists, isNotFound } from '../runtime/kube';
 import type { KubeRest } from '../runtime/rest';
 import { GROUP, VERSION } from '../../lib/schema/names';
+import { KUEUE_GROUP, KUEUE_VERSION } from '../../lib/schema/kueue';
 
 export type CorePlural = 'pods' | 'services';
 export type DaskPlural = 'daskclusters' | 'daskworkergroups' | 'daskautoscalers' | 'daskjobs';
-export type Plural = CorePlural | DaskPlural;
+/** Kueue's Workloads (kueue.x-k8s.io/v1beta2), written by the Kueue integration. */
+export type KueuePlural = 'workloads';
+export type Plural = CorePlural | DaskPlural | KueuePlural;
 
 export interface ObjectRef {
   readonly plural: Plural;
@@ -50,7 +53,9 @@ export interface DaskApi {
 
 export function collectionPath(plural: Plural, namespace: string): string {
   const ns = encodeURIComponent(namespace);
-  return plural === 'pods' || plural === 'services' ? `/api/v1/namespaces/${ns}/${plural}` : `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${plural}`;
+  if (plural === 'pods' || plural === 'services') return `/api/v1/namespaces/${ns}/${plural}`;
+  if (plural === 'workloads') return `/apis/${KUEUE_GROUP}/${KUEUE_VERSION}/namespaces/${ns}/${plural}`;
+  return `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${plural}`;
 }
 
 export function objectPath(ref: ObjectRef): string {

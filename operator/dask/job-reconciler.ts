@@ -13,6 +13,9 @@ import { COMPONENT_JOB_RUNNER, jobRunnerPodName, LABEL_CLUSTER, LABEL_COMPONENT 
 import { isRejected } from './api';
 import type { DaskContext } from './context';
 import { JobAction, JobObservation, planJob } from './job-lifecycle';
+import { jobActive, reconcileKueue } from './kueue';
+import { jobFinished } from '../../lib/schema/job';
+import type { JobPlacement } from '../../lib/schema/kueue';
 import { isControlledBy, isFinished } from './pods';
 
 const ref = (j: DaskJob) => ({ plural: 'daskjobs' as const, namespace: j.metadata.namespace as string, name: j.metadata.name as string });
@@ -34,30 +37,45 @@ export function observeJob(ctx: DaskContext, job: DaskJob): JobObservation {
 export async function reconcileJob(ctx: DaskContext, req: Request, rc: ReconcileContext): Promise<Result | void> {
   const job = ctx.caches.jobs.get(req.namespace, req.name);
   if (!job || job.metadata.deletionTimestamp || !job.metadata.uid) return;
-  const plan = planJob(observeJob(ctx, job));
+  const obs = observeJob(ctx, job);
+  // Kueue (docs/kueue.md): a queued job is held suspended until its Workload is admitted, as Kueue's own job
+  // integrations do, and started with the admission's placement.
+  const gate = await reconcileKueue(ctx, job, jobActive(obs.cluster, job, obs.podsHeld), rc);
+  if (gate.state !== 'unqueued' && !jobFinished(job.status)) {
+    const hold = gate.state === 'held';
+    if ((job.spec?.suspend === true) !== hold) {
+      await ctx.api.patch(ref(job), { spec: { suspend: hold } });
+      if (gate.state === 'admitted') ctx.events.event(job, 'Normal', 'Admitted', 'Kueue admitted the job\'s Workload; starting it');
+      else ctx.events.event(job, 'Normal', gate.evicted ? 'Evicted' : 'Queued', `${gate.reason}; the job is suspended`);
+      return gate.state === 'held' && gate.requeueAfterMs !== undefined ? { requeueAfter: gate.requeueAfterMs } : undefined;
+    }
+  }
+  const placement = gate.state === 'admitted' ? gate.placement : undefined;
+  const plan = planJob(obs);
   // The status first, guarded by the resourceVersion we planned from: a stale cache gets a 409 and a fresh plan
   // instead of counting a failure twice or re-using an attempt number.
   if (plan.status) await ctx.api.patchStatus(ref(job), plan.status, job.metadata.resourceVersion);
   for (const e of plan.events) ctx.events.event(job, e.type, e.reason, e.message);
   let requeue = plan.requeueAfterMs;
+  if (gate.state === 'held' && gate.requeueAfterMs !== undefined) requeue = requeue === undefined ? gate.requeueAfterMs : Math.min(requeue, gate.requeueAfterMs);
   for (const action of plan.actions) {
-    const retryAfter = await act(ctx, job, action, rc);
+    const retryAfter = await act(ctx, job, action, rc, placement);
     if (retryAfter !== undefined) requeue = requeue === undefined ? retryAfter : Math.min(requeue, retryAfter);
   }
   return requeue !== undefined ? { requeueAfter: requeue } : undefined;
 }
 
 /** One write; returns a requeue delay when the API server refused it for good (an invalid spec). */
-async function act(ctx: DaskContext, job: DaskJob, action: JobAction, rc: ReconcileContext): Promise<number | undefined> {
+async function act(ctx: DaskContext, job: DaskJob, action: JobAction, rc: ReconcileContext, placement?: JobPlacement): Promise<number | undefined> {
   const ns = job.metadata.namespace as string;
   const name = job.metadata.name as string;
   try {
     switch (action.kind) {
       case 'createCluster':
-        if (await ctx.api.create('daskclusters', ns, jobCluster(job))) ctx.events.event(job, 'Normal', 'ClusterCreated', `created DaskCluster ${name}`);
+        if (await ctx.api.create('daskclusters', ns, jobCluster(job, placement))) ctx.events.event(job, 'Normal', 'ClusterCreated', `created DaskCluster ${name}`);
         return undefined;
       case 'createRunner': {
-        const pod = runnerPod(job, ctx.options, action.attempt);
+        const pod = runnerPod(job, ctx.options, action.attempt, placement?.runner);
         if (await ctx.api.create('pods', ns, pod)) {
           ctx.events.event(job, 'Normal', 'RunnerCreated', `created runner Pod ${jobRunnerPodName(name, job.metadata.uid as string, action.attempt)} (attempt ${action.attempt})`);
         }

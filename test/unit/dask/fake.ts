@@ -29,7 +29,11 @@ let uid = 0;
 export class FakeWorld {
   readonly stores: Record<Plural, FakeStore<Obj>> = {
     pods: new FakeStore(), services: new FakeStore(), daskclusters: new FakeStore(), daskworkergroups: new FakeStore(), daskautoscalers: new FakeStore(), daskjobs: new FakeStore(),
+    workloads: new FakeStore(),
   };
+  /** Cluster-scoped Kueue objects (namespace ''). */
+  readonly resourceFlavors = new FakeStore<Obj>();
+  readonly priorityClasses = new FakeStore<Obj>();
   readonly writes: Write[] = [];
   readonly events: { type: string; reason: string; message: string }[] = [];
   /** When false, creates are recorded but not visible in the caches (an informer lagging behind). */
@@ -70,10 +74,14 @@ export class FakeWorld {
     },
   };
 
+  /** Whether contexts carry the Kueue caches (the operator's --kueue). */
+  kueue = false;
+
   context(options: Partial<DaskOperatorOptions> = {}): DaskContext {
     const s = this.stores;
+    const kueue = this.kueue ? { kueue: { workloads: s.workloads, resourceFlavors: this.resourceFlavors, priorityClasses: this.priorityClasses } } : {};
     return {
-      caches: { clusters: s.daskclusters, workerGroups: s.daskworkergroups, autoscalers: s.daskautoscalers, jobs: s.daskjobs, pods: s.pods, services: s.services } as unknown as DaskCaches,
+      caches: { clusters: s.daskclusters, workerGroups: s.daskworkergroups, autoscalers: s.daskautoscalers, jobs: s.daskjobs, pods: s.pods, services: s.services, ...kueue } as unknown as DaskCaches,
       api: this.api,
       events: { event: (_o, type, reason, message) => void this.events.push({ type, reason, message }) },
       options: { ...DEFAULT_OPTIONS, ...options },
