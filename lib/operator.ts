@@ -57,6 +57,13 @@ export interface DaskOperatorProps {
   readonly extraRules?: PolicyRule[];
   /** Extra environment for the operator container. @default - none */
   readonly env?: Record<string, string>;
+  /**
+   * Admit DaskJobs labelled `kueue.x-k8s.io/queue-name` through Kueue: the operator runs with `--kueue` and may manage
+   * Kueue Workloads and read ResourceFlavors and WorkloadPriorityClasses. Kueue (its CRDs and controller) must be
+   * installed. See docs/kueue.md.
+   * @default false
+   */
+  readonly kueue?: boolean;
 }
 
 const NAME = 'dask-operator';
@@ -76,7 +83,7 @@ export interface PolicyRule {
  * - daskclusters: read; create (a DaskJob's cluster); delete (idle timeout, finished DaskJob)
  * - daskworkergroups: read; create (the default group); patch (its template and replicas, adoption, autoscaling)
  * - daskautoscalers: read; patch (adoption, cooldown annotation)
- * - daskjobs: read
+ * - daskjobs: read; delete (spec.ttlSecondsAfterFinished)
  * - status of all four: patch (JSON merge patch)
  * - pods: read; create (scheduler, workers, job runners); delete (scale-down, self-healing)
  * - services: read; create (the scheduler Service)
@@ -86,12 +93,27 @@ export const OPERATOR_RULES: { apiGroups: string[]; resources: string[]; verbs: 
   { apiGroups: [GROUP], resources: ['daskclusters'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
   { apiGroups: [GROUP], resources: ['daskworkergroups'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
   { apiGroups: [GROUP], resources: ['daskautoscalers'], verbs: ['get', 'list', 'watch', 'patch'] },
-  { apiGroups: [GROUP], resources: ['daskjobs'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [GROUP], resources: ['daskjobs'], verbs: ['get', 'list', 'watch', 'delete'] },
   { apiGroups: [GROUP], resources: ALL_KINDS.map((k) => `${k.plural}/status`), verbs: ['patch'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
   { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
 ];
+/**
+ * With the Kueue integration: daskjobs patch (spec.suspend, as Kueue's own integrations do), Workloads (one per
+ * queued DaskJob: create, delete when the job changed before admission, status for Finished and clearing an evicted
+ * admission), and the cluster-scoped ResourceFlavors and WorkloadPriorityClasses (read).
+ */
+export const KUEUE_RULES: { apiGroups: string[]; resources: string[]; verbs: string[] }[] = [
+  { apiGroups: [GROUP], resources: ['daskjobs'], verbs: ['patch'] },
+  { apiGroups: ['kueue.x-k8s.io'], resources: ['workloads'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+  { apiGroups: ['kueue.x-k8s.io'], resources: ['workloads/status'], verbs: ['patch'] },
+];
+/** Cluster-scoped reads of the Kueue integration (a ClusterRole even for a namespace-scoped install). */
+export const KUEUE_CLUSTER_RULES: { apiGroups: string[]; resources: string[]; verbs: string[] }[] = [
+  { apiGroups: ['kueue.x-k8s.io'], resources: ['resourceflavors', 'workloadpriorityclasses'], verbs: ['get', 'list', 'watch'] },
+];
+
 /** Leader election, in the operator's own namespace only. */
 export const LEADER_ELECTION_RULES = [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }];
 
@@ -129,10 +151,11 @@ export class DaskOperator extends Construct {
     }
     this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: { name: NAME, namespace: ns, labels } });
     const subject = { kind: 'ServiceAccount', name: NAME, namespace: ns };
-    const rules = [...OPERATOR_RULES, ...(props.extraRules ?? []).map((r) => ({ ...r }))];
+    const kueue = props.kueue ?? false;
+    const rules = [...OPERATOR_RULES, ...(kueue ? KUEUE_RULES : []), ...(props.extraRules ?? []).map((r) => ({ ...r }))];
 
     if (watch.length === 0) {
-      const role = new k8s.KubeClusterRole(this, 'ClusterRole', { metadata: { name: NAME, labels }, rules });
+      const role = new k8s.KubeClusterRole(this, 'ClusterRole', { metadata: { name: NAME, labels }, rules: [...rules, ...(kueue ? KUEUE_CLUSTER_RULES : [])] });
       const binding = new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
         metadata: { name: NAME, labels },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
@@ -148,6 +171,15 @@ export class DaskOperator extends Construct {
           subjects: [subject],
         });
       }
+    }
+    if (kueue && watch.length > 0) {
+      const role = new k8s.KubeClusterRole(this, 'KueueClusterRole', { metadata: { name: `${NAME}-kueue`, labels }, rules: KUEUE_CLUSTER_RULES });
+      const binding = new k8s.KubeClusterRoleBinding(this, 'KueueClusterRoleBinding', {
+        metadata: { name: `${NAME}-kueue`, labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${NAME}-kueue` },
+        subjects: [subject],
+      });
+      clusterScoped.push(role, binding);
     }
     new k8s.KubeRole(this, 'LeaderElectionRole', { metadata: { name: `${NAME}-leader-election`, namespace: ns, labels }, rules: LEADER_ELECTION_RULES });
     new k8s.KubeRoleBinding(this, 'LeaderElectionRoleBinding', {
@@ -165,6 +197,7 @@ export class DaskOperator extends Construct {
       `--leader-election-namespace=${ns}`,
       ...(watch.length > 0 ? [`--namespaces=${[...new Set(watch)].sort().join(',')}`] : []),
       ...(props.plugins && props.plugins.length > 0 ? [`--plugins=${props.plugins.join(',')}`] : []),
+      ...(kueue ? ['--kueue'] : []),
     ];
     const probe = (path: string, initialDelaySeconds: number) => ({
       httpGet: { path, port: k8s.IntOrString.fromString('metrics') },
