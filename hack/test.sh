@@ -6,8 +6,8 @@
 #   npm test                                  all projects: unit, dask (real scheduler/workers), integration (real control plane)
 #   npm test -- --selectProjects unit         extra arguments go to Jest
 #
-# First use installs node_modules (with Node 24), builds the control plane (Go, cached under ~/.cache/cdk8s-dask)
-# and creates .venv with dask/distributed; later runs reuse all three.
+# First use installs node_modules (with Node 24), builds the control plane and Kueue (Go, cached under
+# ~/.cache/cdk8s-dask) and creates .venv with dask/distributed; later runs reuse all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/lib/node.sh   # ensures node_modules and puts the pinned Node 24 first on PATH
@@ -23,6 +23,9 @@ bash scripts/gen-imports.sh --check
 
 step "control plane binaries (built once, cached under ${CDK8S_DASK_CACHE:-$HOME/.cache/cdk8s-dask})"
 bash hack/cluster/build.sh >/dev/null
+
+step "Kueue controller for the Kueue integration tests (built once from the Go module proxy, cached under ${CDK8S_DASK_CACHE:-$HOME/.cache/cdk8s-dask}/kueue; the first build takes minutes, see docs/kueue.md)"
+bash hack/kueue/build.sh >/dev/null
 
 step "Python venv with dask/distributed (.venv)"
 bash hack/dask/venv.sh
