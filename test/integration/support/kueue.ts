@@ -174,7 +174,9 @@ export class KueueProcess {
     const pid = this.child.pid;
     if (pid && this.child.exitCode === null && this.child.signalCode === null && isKueue(pid)) {
       process.kill(pid, 'SIGTERM');
-      const gone = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const gone = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 10_000)))]);
+      clearTimeout(timer);
       if (!gone && isKueue(pid)) process.kill(pid, 'SIGKILL');
       await this.exited;
     }
