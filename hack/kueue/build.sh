@@ -49,7 +49,7 @@ log "building Kueue ${KUEUE_VERSION} (sigs.k8s.io/kueue/cmd/kueue) into $ROOT; t
 # go build is silent while it compiles: say every 30 s that it still runs.
 ( while sleep 30; do log "still building ($((SECONDS - T0))s so far)"; done ) &
 HEARTBEAT=$!
-trap 'kill "$HEARTBEAT" 2>/dev/null; rm -rf "$SCRATCH"' EXIT
+trap 'kill "$HEARTBEAT" 2>/dev/null || true; rm -rf "$SCRATCH"' EXIT
 (cd "$HERE" && go build -trimpath -ldflags='-s -w' -o "$SCRATCH/kueue" sigs.k8s.io/kueue/cmd/kueue) || die "go build failed (see the go output above)"
 kill "$HEARTBEAT" 2>/dev/null || true
 log "built the kueue binary in $((SECONDS - T0))s"
