@@ -66,6 +66,16 @@ describe('Kueue integration', () => {
     expect(w.events.map((e) => e.reason)).toEqual(expect.arrayContaining(['WorkloadCreated', 'Queued', 'Suspended']));
   });
 
+  test('a held job that someone unsuspends is suspended again before anything is created', async () => {
+    const w = world();
+    await reconcile(w, 3);
+    (jobOf(w).spec as { suspend?: boolean }).suspend = false;
+    await reconcile(w);
+    expect(jobOf(w).spec?.suspend).toBe(true);
+    expect(w.stores.daskclusters.list()).toEqual([]);
+    expect(w.stores.pods.list()).toEqual([]);
+  });
+
   test('admitted: the job is started, its scheduler, workers and runner placed on the admitted flavor', async () => {
     const w = world();
     await reconcile(w, 3);
