@@ -3,6 +3,8 @@
 FROM node:24-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
+# npm workspaces: lib/ is the cdk8s-dask constructs package
+COPY lib/package.json lib/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY lib lib

@@ -5,7 +5,7 @@
  * Output is deterministic: two runs give byte-identical files.
  */
 import { ApiObject, App, Chart } from 'cdk8s';
-import { DaskCluster, DaskOperator } from './lib';
+import { DaskCluster, DaskOperator } from './lib/index';
 
 export function buildApp(outdir = process.env.CDK8S_OUTDIR ?? 'dist'): App {
   const app = new App({ outdir });

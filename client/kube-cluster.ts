@@ -4,49 +4,44 @@
  * kubernetes.dask.org/v1 resources, so the cluster lives on when this process is gone and the operator does the work.
  */
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { clusterSpec, workerTemplate, type DaskEnv, type DaskResources } from '../lib/spec/cluster-spec';
+import type { Duration } from 'cdk8s';
+import type { DaskAutoscalerOptions, DaskClusterOptions, DaskWorkerGroupOptions } from '../lib/options';
+import { clusterSpecOf, workerTemplateOf } from '../lib/spec/from-options';
+import { idleProblems, replicasProblems, resourcesProblems } from '../lib/validation/props';
 import type { DaskCluster as DaskClusterObject, DaskClusterStatus, DaskWorkerGroup as DaskWorkerGroupObject, Pod } from '../lib/schema/generated/types';
 import { API_VERSION, clusterNameProblem, COMPONENT_SCHEDULER, defaultWorkerGroupName, GROUP, LABEL_CLUSTER, LABEL_COMPONENT, schedulerName, VERSION } from '../lib/schema/names';
 import { ignoreNotFound, isNotFound, mergePatchOptions } from '../operator/runtime/kube';
 
-export interface KubeClusterOptions {
+/**
+ * Options of `KubeCluster.create()`: the cluster's shape in the constructs' words (DaskClusterOptions: `workers`,
+ * `env`, `resources`, `idleTimeout`, ...), plus how to reach and wait for it.
+ */
+export interface KubeClusterOptions extends DaskClusterOptions {
   /** Cluster name (an RFC 1123 label of at most 53 characters). */
   readonly name: string;
-  /** @default the kubeconfig context's namespace, else 'default' */
+  /** @default - the kubeconfig context's namespace, else 'default' */
   readonly namespace?: string;
-  /** @default 'ghcr.io/dask/dask:2026.8.0' */
-  readonly image?: string;
-  /** Workers in the default group. @default 3 */
-  readonly nWorkers?: number;
-  readonly resources?: DaskResources;
-  readonly env?: DaskEnv;
-  /** @default ['dask', 'worker'] */
-  readonly workerCommand?: string[];
-  /** @default 'ClusterIP' */
-  readonly schedulerServiceType?: string;
-  /** Seconds of scheduler idleness before the operator acts (idleAction). @default 0 (never) */
-  readonly idleTimeout?: number;
-  /** What the idle timeout does: delete the cluster, or scale its workers to zero and keep the scheduler. @default 'Delete' */
-  readonly idleAction?: 'Delete' | 'ScaleToZero';
-  /** What a changed scheduler template does to the running scheduler. @default 'OnDelete' */
-  readonly schedulerUpdateStrategy?: 'OnDelete' | 'Recreate';
-  /** Delete the cluster in close(). @default true for create(), false for fromName() */
+  /** Delete the cluster in close(). @default - true for create(), false for fromName() */
   readonly shutdownOnClose?: boolean;
-  /** How long to wait for the operator to bring the cluster up. @default 60_000 */
-  readonly resourceTimeoutMs?: number;
-  /** @default KubeConfig.loadFromDefault() */
+  /** How long to wait for the operator to bring the cluster up. @default Duration.seconds(60) */
+  readonly resourceTimeout?: Duration;
+  /** @default - KubeConfig.loadFromDefault() */
   readonly kubeConfig?: KubeConfig;
 }
 
-export interface WorkerGroupOptions {
-  /** @default 3 */
-  readonly nWorkers?: number;
-  /** @default the cluster's image */
-  readonly image?: string;
-  readonly resources?: DaskResources;
-  readonly env?: DaskEnv;
-  readonly workerCommand?: string[];
+/** Options of `KubeCluster.fromName()`. */
+export interface KubeClusterConnectOptions {
+  /** @default - the kubeconfig context's namespace, else 'default' */
+  readonly namespace?: string;
+  /** Delete the cluster in close(). @default false */
+  readonly shutdownOnClose?: boolean;
+  /** How long to wait for the cluster to be running. @default Duration.seconds(60) */
+  readonly resourceTimeout?: Duration;
+  /** @default - KubeConfig.loadFromDefault() */
+  readonly kubeConfig?: KubeConfig;
 }
+
+const DEFAULT_RESOURCE_TIMEOUT_MS = 60_000;
 
 export class KubeClusterError extends Error {}
 
@@ -72,23 +67,16 @@ export class KubeCluster {
   static async create(opts: KubeClusterOptions): Promise<KubeCluster> {
     const problem = clusterNameProblem(opts.name);
     if (problem) throw new KubeClusterError(`invalid cluster name: ${problem}`);
-    if (opts.idleAction !== undefined && !(opts.idleTimeout && opts.idleTimeout > 0)) {
-      throw new KubeClusterError(`idleAction ${opts.idleAction} has no effect without idleTimeout > 0 (seconds)`);
-    }
-    const bad = Object.keys(opts.resources ?? {}).filter((k) => k !== 'requests' && k !== 'limits');
-    if (bad.length > 0) throw new KubeClusterError(`resources may only have "requests" and "limits", not ${bad.map((k) => `"${k}"`).join(', ')}`);
+    const problems = [...replicasProblems('workers', opts.workers), ...resourcesProblems('resources', opts.resources), ...idleProblems('', opts)];
+    if (problems.length > 0) throw new KubeClusterError(problems.join('; '));
     const kc = opts.kubeConfig ?? defaultKubeConfig();
     const ns = opts.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-    const cluster = new KubeCluster(opts.name, ns, kc, opts.shutdownOnClose ?? true, opts.resourceTimeoutMs ?? 60_000);
+    const cluster = new KubeCluster(opts.name, ns, kc, opts.shutdownOnClose ?? true, opts.resourceTimeout?.toMilliseconds() ?? DEFAULT_RESOURCE_TIMEOUT_MS);
     const body: DaskClusterObject = {
       apiVersion: API_VERSION,
       kind: 'DaskCluster',
       metadata: { name: opts.name, namespace: ns },
-      spec: clusterSpec({
-        name: opts.name, image: opts.image, replicas: opts.nWorkers, resources: opts.resources, env: opts.env,
-        workerCommand: opts.workerCommand, serviceType: opts.schedulerServiceType, idleTimeout: opts.idleTimeout,
-        idleAction: opts.idleAction, schedulerUpdateStrategy: opts.schedulerUpdateStrategy,
-      }),
+      spec: clusterSpecOf(opts.name, opts),
     };
     try {
       await cluster.custom.createNamespacedCustomObject({ ...cluster.ref('daskclusters'), body });
@@ -101,10 +89,10 @@ export class KubeCluster {
   }
 
   /** Connects to an existing cluster; close() leaves it running unless shutdownOnClose is set. */
-  static async fromName(name: string, opts: Omit<KubeClusterOptions, 'name' | 'nWorkers' | 'image' | 'resources' | 'env' | 'workerCommand' | 'schedulerServiceType' | 'idleTimeout' | 'idleAction' | 'schedulerUpdateStrategy'> = {}): Promise<KubeCluster> {
+  static async fromName(name: string, opts: KubeClusterConnectOptions = {}): Promise<KubeCluster> {
     const kc = opts.kubeConfig ?? defaultKubeConfig();
     const ns = opts.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-    const cluster = new KubeCluster(name, ns, kc, opts.shutdownOnClose ?? false, opts.resourceTimeoutMs ?? 60_000);
+    const cluster = new KubeCluster(name, ns, kc, opts.shutdownOnClose ?? false, opts.resourceTimeout?.toMilliseconds() ?? DEFAULT_RESOURCE_TIMEOUT_MS);
     if (!(await cluster.get())) throw new KubeClusterError(`DaskCluster ${ns}/${name} does not exist`);
     await cluster.waitUntilRunning(false);
     return cluster;
@@ -131,9 +119,11 @@ export class KubeCluster {
   }
 
   /** Makes the cluster adaptive between minimum and maximum workers (a DaskAutoscaler named after the cluster). */
-  async adapt(minimum: number, maximum: number): Promise<void> {
+  async adapt(options: DaskAutoscalerOptions): Promise<void> {
+    const minimum = options.minimum ?? 0;
+    const maximum = options.maximum;
     if (!(Number.isInteger(minimum) && Number.isInteger(maximum) && minimum >= 0 && minimum <= maximum)) {
-      throw new KubeClusterError(`adapt(${minimum}, ${maximum}): need whole numbers with 0 <= minimum <= maximum`);
+      throw new KubeClusterError(`adapt({ minimum: ${minimum}, maximum: ${maximum} }): need whole numbers with 0 <= minimum <= maximum`);
     }
     const body = { apiVersion: API_VERSION, kind: 'DaskAutoscaler', metadata: { name: this.name, namespace: this.namespace }, spec: { cluster: this.name, minimum, maximum } };
     try {
@@ -144,24 +134,26 @@ export class KubeCluster {
     }
   }
 
-  /** Adds the DaskWorkerGroup `{cluster}-{name}`; unset options fall back to the default group's. */
-  async addWorkerGroup(name: string, opts: WorkerGroupOptions = {}): Promise<void> {
+  /**
+   * Adds the DaskWorkerGroup `{cluster}-{name}` (the same options as `DaskCluster.addWorkerGroup()`); the image,
+   * env and resources it leaves unset are the default group's current ones.
+   */
+  async addWorkerGroup(name: string, opts: DaskWorkerGroupOptions = {}): Promise<void> {
+    const problems = [...replicasProblems('workers', opts.workers), ...resourcesProblems('resources', opts.resources), ...idleProblems('', opts)];
+    if (problems.length > 0) throw new KubeClusterError(problems.join('; '));
     const cluster = await this.get();
     const c0 = cluster?.spec.worker.spec.containers[0];
+    const worker = workerTemplateOf({ ...opts, image: opts.image ?? c0?.image });
+    const container = worker.spec.containers[0];
+    if (c0 && !opts.workerPodSpec) {
+      if (opts.resources === undefined && c0.resources) container.resources = c0.resources;
+      if (opts.env === undefined && opts.envValues === undefined && c0.env) container.env = c0.env;
+    }
     const body: DaskWorkerGroupObject = {
       apiVersion: API_VERSION,
       kind: 'DaskWorkerGroup',
       metadata: { name: `${this.name}-${name}`, namespace: this.namespace },
-      spec: {
-        cluster: this.name,
-        worker: workerTemplate({
-          replicas: opts.nWorkers ?? 3,
-          image: opts.image ?? c0?.image,
-          resources: opts.resources ?? (c0?.resources as DaskResources | undefined),
-          env: opts.env ?? c0?.env,
-          workerCommand: opts.workerCommand,
-        }),
-      },
+      spec: { cluster: this.name, worker },
     };
     await this.custom.createNamespacedCustomObject({ ...this.ref('daskworkergroups'), body });
   }

@@ -7,7 +7,8 @@
 #   npm test -- --selectProjects unit         extra arguments go to Jest
 #
 # First use installs node_modules (with Node 24), builds the control plane and Kueue (Go, cached under
-# ~/.cache/cdk8s-dask) and creates .venv with dask/distributed; later runs reuse all of them.
+# ~/.cache/cdk8s-dask), creates .venv with dask/distributed and fills the npm cache for the consumer test; later
+# runs reuse all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/lib/node.sh   # ensures node_modules and puts the pinned Node 24 first on PATH
@@ -29,6 +30,12 @@ bash hack/kueue/build.sh >/dev/null
 
 step "Python venv with dask/distributed (.venv)"
 bash hack/dask/venv.sh
+
+step "the constructs for Python: jsii, API.md, jsii-pacmak wheel, .venv-python (hack/python/package.sh)"
+bash hack/python/package.sh
+
+step "npm cache holds what the consumer test installs offline (hack/consumer/warm-cache.js)"
+node hack/consumer/warm-cache.js
 
 step "jest, inside a private network namespace (loopback only)"
 export NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-vm-modules"

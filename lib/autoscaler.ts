@@ -1,17 +1,14 @@
 import { Construct } from 'constructs';
-import type { DaskCluster } from './cluster';
+import type { IDaskCluster } from './cluster-ref';
+import type { DaskAutoscalerOptions } from './options';
 import { DaskResource, DaskResourceProps } from './resource';
 import type { DaskAutoscalerSpec } from './schema/generated/types';
 import { DASK_AUTOSCALER } from './schema/names';
 
 /** Props of a DaskAutoscaler. */
-export interface DaskAutoscalerProps extends DaskResourceProps {
-  /** The cluster to autoscale: a DaskCluster construct or the name of one in the same namespace. */
-  readonly cluster: DaskCluster | string;
-  /** Fewest workers. @default 0 */
-  readonly minimum?: number;
-  /** Most workers. */
-  readonly maximum: number;
+export interface DaskAutoscalerProps extends DaskResourceProps, DaskAutoscalerOptions {
+  /** The cluster to autoscale: a DaskCluster, or `DaskCluster.fromClusterName()` for one made elsewhere. */
+  readonly cluster: IDaskCluster;
 }
 
 /**
@@ -19,29 +16,34 @@ export interface DaskAutoscalerProps extends DaskResourceProps {
  * periodically asks the scheduler how many workers it wants and keeps the count within [minimum, maximum].
  */
 export class DaskAutoscaler extends DaskResource {
+  /** Name of the cluster it scales. */
   public readonly clusterName: string;
-  private readonly props: DaskAutoscalerProps;
+  /** Fewest workers. */
+  public readonly minimum: number;
+  /** Most workers. */
+  public readonly maximum: number;
 
   public constructor(scope: Construct, id: string, props: DaskAutoscalerProps) {
     super(scope, id, DASK_AUTOSCALER.kind, props);
-    this.props = props;
-    this.clusterName = typeof props.cluster === 'string' ? props.cluster : props.cluster.name;
+    this.clusterName = props.cluster.clusterName;
+    this.minimum = props.minimum ?? 0;
+    this.maximum = props.maximum;
   }
 
-  protected renderSpec(): Record<string, unknown> {
-    const spec: DaskAutoscalerSpec = { cluster: this.clusterName, minimum: this.props.minimum ?? 0, maximum: this.props.maximum };
-    return spec as unknown as Record<string, unknown>;
+  /** @internal */
+  public _renderSpec(): object {
+    const spec: DaskAutoscalerSpec = { cluster: this.clusterName, minimum: this.minimum, maximum: this.maximum };
+    return spec;
   }
 
-  protected validateProps(): string[] {
-    const min = this.props.minimum ?? 0;
-    const max = this.props.maximum;
+  /** @internal */
+  public _validateProps(): string[] {
     const problems: string[] = [];
-    for (const [what, n] of [['minimum', min], ['maximum', max]] as const) {
+    for (const [what, n] of [['minimum', this.minimum], ['maximum', this.maximum]] as const) {
       if (!Number.isInteger(n) || n < 0) problems.push(`DaskAutoscaler "${this.name}": ${what} must be a whole number >= 0, got ${n}`);
     }
-    if (problems.length === 0 && min > max) {
-      problems.push(`DaskAutoscaler "${this.name}": minimum (${min}) is greater than maximum (${max}); pass minimum <= maximum`);
+    if (problems.length === 0 && this.minimum > this.maximum) {
+      problems.push(`DaskAutoscaler "${this.name}": minimum (${this.minimum}) is greater than maximum (${this.maximum}); pass minimum <= maximum`);
     }
     return problems;
   }

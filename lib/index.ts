@@ -1,14 +1,14 @@
-export * from './cluster';
-export * from './worker-group';
+/**
+ * cdk8s-dask: cdk8s constructs for Dask on Kubernetes. The public API is what this file exports (and what jsii
+ * publishes to Python); everything else under lib/ is internal, shared with the operator and the client.
+ */
 export * from './autoscaler';
+export * from './cluster';
+export * from './cluster-ref';
+export * from './env';
 export * from './job';
 export * from './operator';
+export * from './options';
 export * from './resource';
-export * from './spec/cluster-spec';
-export * from './spec/job-spec';
-export * from './schema/job';
-export * from './schema/names';
-export { customResourceDefinitions, customResourceDefinition } from './schema/crds';
-export { crdProblems } from './validation/crd-schema';
-/** Wire-format types of the four kinds and the embedded Kubernetes definitions. */
-export type * as api from './schema/generated/types';
+export * from './resources';
+export * from './worker-group';

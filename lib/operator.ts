@@ -1,19 +1,23 @@
-import { ApiObject, Chart, JsonPatch } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-33';
+import { ApiObject, Chart, JsonPatch, Size } from 'cdk8s';
 import { Construct } from 'constructs';
+import { ContainerResources, Cpu } from './resources';
 import { customResourceDefinitions } from './schema/crds';
-import { ALL_KINDS, GROUP } from './schema/names';
+import { DEFAULT_OPERATOR_IMAGE, KUEUE_CLUSTER_RULES, KUEUE_RULES, LEADER_ELECTION_RULES, OPERATOR_RULES, OPERATOR_VERSION } from './operator-rbac';
+import { resourceRequirements } from './spec/from-options';
 
-/** The operator's version; also the default image tag. */
-export const OPERATOR_VERSION = '0.1.0';
-export const DEFAULT_OPERATOR_IMAGE = `ghcr.io/cdk8s-dask/dask-operator:${OPERATOR_VERSION}`;
+/** When the kubelet pulls the operator image. */
+export enum ImagePullPolicy {
+  ALWAYS = 'Always',
+  IF_NOT_PRESENT = 'IfNotPresent',
+  NEVER = 'Never',
+}
 
-/** Requests and limits of the operator container. */
-export interface OperatorResources {
-  /** @default { cpu: '100m', memory: '128Mi' } */
-  readonly requests?: Record<string, string>;
-  /** @default { memory: '512Mi' } */
-  readonly limits?: Record<string, string>;
+/** The operator's log level (`--log-level`). */
+export enum LogLevel {
+  DEBUG = 'debug',
+  INFO = 'info',
+  WARN = 'warn',
+  ERROR = 'error',
 }
 
 export interface DaskOperatorProps {
@@ -23,12 +27,12 @@ export interface DaskOperatorProps {
   readonly createNamespace?: boolean;
   /** Operator image. @default 'ghcr.io/cdk8s-dask/dask-operator:<version>' */
   readonly image?: string;
-  /** @default 'IfNotPresent' */
-  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** @default ImagePullPolicy.IF_NOT_PRESENT */
+  readonly imagePullPolicy?: ImagePullPolicy;
   /** Replicas; more than one run as hot standbys behind a Lease (leader election). @default 1 */
   readonly replicas?: number;
-  /** @default - requests 100m CPU / 128Mi, limit 512Mi memory */
-  readonly resources?: OperatorResources;
+  /** Requests and limits of the operator container. @default - requests 100m CPU and 128Mi memory, limit 512Mi memory */
+  readonly resources?: ContainerResources;
   /**
    * Namespaces to watch. Empty means every namespace (ClusterRole); a list installs a Role and RoleBinding in each
    * (namespace-scoped install).
@@ -37,8 +41,8 @@ export interface DaskOperatorProps {
   readonly watchNamespaces?: string[];
   /** Install the four CRDs. @default true */
   readonly installCrds?: boolean;
-  /** @default 'info' */
-  readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** @default LogLevel.INFO */
+  readonly logLevel?: LogLevel;
   /** Cluster DNS domain used in scheduler addresses. @default 'cluster.local' */
   readonly clusterDomain?: string;
   /** Reconciles run in parallel per kind. @default 4 */
@@ -55,8 +59,8 @@ export interface DaskOperatorProps {
    * @default - none (exactly the rules the operator itself uses)
    */
   readonly extraRules?: PolicyRule[];
-  /** Extra environment for the operator container. @default - none */
-  readonly env?: Record<string, string>;
+  /** Extra environment variables of the operator container. @default - none */
+  readonly env?: { [name: string]: string };
   /**
    * Admit DaskJobs labelled `kueue.x-k8s.io/queue-name` through Kueue: the operator runs with `--kueue` and may manage
    * Kueue Workloads and read ResourceFlavors and WorkloadPriorityClasses. Kueue (its CRDs and controller) must be
@@ -67,6 +71,11 @@ export interface DaskOperatorProps {
 }
 
 const NAME = 'dask-operator';
+const DEFAULT_OPERATOR_RESOURCES: ContainerResources = {
+  cpu: { request: Cpu.millis(100) },
+  memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
+};
+const RBAC = { apiVersion: 'rbac.authorization.k8s.io/v1' };
 
 /** One RBAC rule (the subset of rbac.authorization.k8s.io/v1 PolicyRule the constructs emit). */
 export interface PolicyRule {
@@ -78,54 +87,23 @@ export interface PolicyRule {
 }
 
 /**
- * The verbs the operator uses on each resource: least privilege, exactly what operator/ calls (tested by running the
- * operator with this ServiceAccount's token in test/integration/install.test.ts).
- * - daskclusters: read; create (a DaskJob's cluster); delete (idle timeout, finished DaskJob)
- * - daskworkergroups: read; create (the default group); patch (its template and replicas, adoption, autoscaling)
- * - daskautoscalers: read; patch (adoption, cooldown annotation)
- * - daskjobs: read; delete (spec.ttlSecondsAfterFinished)
- * - status of all four: patch (JSON merge patch)
- * - pods: read; create (scheduler, workers, job runners); delete (scale-down, self-healing)
- * - services: read; create (the scheduler Service)
- * - events: create and patch (repeats are aggregated into one Event)
- */
-export const OPERATOR_RULES: { apiGroups: string[]; resources: string[]; verbs: string[] }[] = [
-  { apiGroups: [GROUP], resources: ['daskclusters'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
-  { apiGroups: [GROUP], resources: ['daskworkergroups'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
-  { apiGroups: [GROUP], resources: ['daskautoscalers'], verbs: ['get', 'list', 'watch', 'patch'] },
-  { apiGroups: [GROUP], resources: ['daskjobs'], verbs: ['get', 'list', 'watch', 'delete'] },
-  { apiGroups: [GROUP], resources: ALL_KINDS.map((k) => `${k.plural}/status`), verbs: ['patch'] },
-  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
-  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create'] },
-  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-];
-/**
- * With the Kueue integration: daskjobs patch (spec.suspend, as Kueue's own integrations do), Workloads (one per
- * queued DaskJob: create, delete when the job changed before admission, status for Finished and clearing an evicted
- * admission), and the cluster-scoped ResourceFlavors and WorkloadPriorityClasses (read).
- */
-export const KUEUE_RULES: { apiGroups: string[]; resources: string[]; verbs: string[] }[] = [
-  { apiGroups: [GROUP], resources: ['daskjobs'], verbs: ['patch'] },
-  { apiGroups: ['kueue.x-k8s.io'], resources: ['workloads'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
-  { apiGroups: ['kueue.x-k8s.io'], resources: ['workloads/status'], verbs: ['patch'] },
-];
-/** Cluster-scoped reads of the Kueue integration (a ClusterRole even for a namespace-scoped install). */
-export const KUEUE_CLUSTER_RULES: { apiGroups: string[]; resources: string[]; verbs: string[] }[] = [
-  { apiGroups: ['kueue.x-k8s.io'], resources: ['resourceflavors', 'workloadpriorityclasses'], verbs: ['get', 'list', 'watch'] },
-];
-
-/** Leader election, in the operator's own namespace only. */
-export const LEADER_ELECTION_RULES = [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }];
-
-/**
  * Everything needed to run the Dask operator: the CRDs, a ServiceAccount, least-privilege RBAC (cluster-wide or per
  * watched namespace), the operator Deployment (non-root, read-only root filesystem, probes) and a metrics Service.
  */
 export class DaskOperator extends Construct {
+  /** The operator release these constructs install (the default image tag). */
+  public static readonly VERSION: string = OPERATOR_VERSION;
+  /** The default operator image. */
+  public static readonly DEFAULT_IMAGE: string = DEFAULT_OPERATOR_IMAGE;
+
+  /** Namespace the operator runs in. */
   public readonly namespace: string;
-  public readonly deployment: k8s.KubeDeployment;
-  public readonly serviceAccount: k8s.KubeServiceAccount;
-  public readonly metricsService: k8s.KubeService;
+  /** The operator Deployment. */
+  public readonly deployment: ApiObject;
+  /** The operator's ServiceAccount. */
+  public readonly serviceAccount: ApiObject;
+  /** The Service in front of /metrics, /healthz and /readyz. */
+  public readonly metricsService: ApiObject;
   /** The CRD ApiObjects (empty when installCrds is false). */
   public readonly crds: ApiObject[] = [];
 
@@ -147,16 +125,18 @@ export class DaskOperator extends Construct {
       }
     }
     if (props.createNamespace ?? true) {
-      clusterScoped.push(new k8s.KubeNamespace(this, 'Namespace', { metadata: { name: ns, labels } }));
+      clusterScoped.push(new ApiObject(this, 'Namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } }));
     }
-    this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: { name: NAME, namespace: ns, labels } });
+    this.serviceAccount = new ApiObject(this, 'ServiceAccount', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace: ns, labels } });
     const subject = { kind: 'ServiceAccount', name: NAME, namespace: ns };
     const kueue = props.kueue ?? false;
     const rules = [...OPERATOR_RULES, ...(kueue ? KUEUE_RULES : []), ...(props.extraRules ?? []).map((r) => ({ ...r }))];
 
     if (watch.length === 0) {
-      const role = new k8s.KubeClusterRole(this, 'ClusterRole', { metadata: { name: NAME, labels }, rules: [...rules, ...(kueue ? KUEUE_CLUSTER_RULES : [])] });
-      const binding = new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
+      const role = new ApiObject(this, 'ClusterRole', { ...RBAC, kind: 'ClusterRole', metadata: { name: NAME, labels }, rules: [...rules, ...(kueue ? KUEUE_CLUSTER_RULES : [])] });
+      const binding = new ApiObject(this, 'ClusterRoleBinding', {
+        ...RBAC,
+        kind: 'ClusterRoleBinding',
         metadata: { name: NAME, labels },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
         subjects: [subject],
@@ -164,8 +144,10 @@ export class DaskOperator extends Construct {
       clusterScoped.push(role, binding);
     } else {
       for (const watched of [...new Set(watch)].sort()) {
-        new k8s.KubeRole(this, `Role-${watched}`, { metadata: { name: NAME, namespace: watched, labels }, rules });
-        new k8s.KubeRoleBinding(this, `RoleBinding-${watched}`, {
+        new ApiObject(this, `Role-${watched}`, { ...RBAC, kind: 'Role', metadata: { name: NAME, namespace: watched, labels }, rules });
+        new ApiObject(this, `RoleBinding-${watched}`, {
+          ...RBAC,
+          kind: 'RoleBinding',
           metadata: { name: NAME, namespace: watched, labels },
           roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: NAME },
           subjects: [subject],
@@ -173,16 +155,20 @@ export class DaskOperator extends Construct {
       }
     }
     if (kueue && watch.length > 0) {
-      const role = new k8s.KubeClusterRole(this, 'KueueClusterRole', { metadata: { name: `${NAME}-kueue`, labels }, rules: KUEUE_CLUSTER_RULES });
-      const binding = new k8s.KubeClusterRoleBinding(this, 'KueueClusterRoleBinding', {
+      const role = new ApiObject(this, 'KueueClusterRole', { ...RBAC, kind: 'ClusterRole', metadata: { name: `${NAME}-kueue`, labels }, rules: KUEUE_CLUSTER_RULES });
+      const binding = new ApiObject(this, 'KueueClusterRoleBinding', {
+        ...RBAC,
+        kind: 'ClusterRoleBinding',
         metadata: { name: `${NAME}-kueue`, labels },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${NAME}-kueue` },
         subjects: [subject],
       });
       clusterScoped.push(role, binding);
     }
-    new k8s.KubeRole(this, 'LeaderElectionRole', { metadata: { name: `${NAME}-leader-election`, namespace: ns, labels }, rules: LEADER_ELECTION_RULES });
-    new k8s.KubeRoleBinding(this, 'LeaderElectionRoleBinding', {
+    new ApiObject(this, 'LeaderElectionRole', { ...RBAC, kind: 'Role', metadata: { name: `${NAME}-leader-election`, namespace: ns, labels }, rules: LEADER_ELECTION_RULES });
+    new ApiObject(this, 'LeaderElectionRoleBinding', {
+      ...RBAC,
+      kind: 'RoleBinding',
       metadata: { name: `${NAME}-leader-election`, namespace: ns, labels },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${NAME}-leader-election` },
       subjects: [subject],
@@ -190,7 +176,7 @@ export class DaskOperator extends Construct {
 
     const args = [
       `--metrics-bind-address=0.0.0.0:${port}`,
-      `--log-level=${props.logLevel ?? 'info'}`,
+      `--log-level=${props.logLevel ?? LogLevel.INFO}`,
       `--cluster-domain=${props.clusterDomain ?? 'cluster.local'}`,
       `--concurrency=${props.concurrency ?? 4}`,
       '--leader-elect',
@@ -200,7 +186,7 @@ export class DaskOperator extends Construct {
       ...(kueue ? ['--kueue'] : []),
     ];
     const probe = (path: string, initialDelaySeconds: number) => ({
-      httpGet: { path, port: k8s.IntOrString.fromString('metrics') },
+      httpGet: { path, port: 'metrics' },
       initialDelaySeconds,
       periodSeconds: 10,
     });
@@ -209,8 +195,9 @@ export class DaskOperator extends Construct {
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
       ...Object.entries(props.env ?? {}).map(([name, value]) => ({ name, value })),
     ];
-    const q = (v: Record<string, string>) => Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k8s.Quantity.fromString(x)]));
-    this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
+    this.deployment = new ApiObject(this, 'Deployment', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
       metadata: { name: NAME, namespace: ns, labels },
       spec: {
         replicas: props.replicas ?? 1,
@@ -224,16 +211,13 @@ export class DaskOperator extends Construct {
             containers: [{
               name: 'operator',
               image: props.image ?? DEFAULT_OPERATOR_IMAGE,
-              imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
+              imagePullPolicy: props.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
               args,
               env,
               ports: [{ name: 'metrics', containerPort: port, protocol: 'TCP' }],
               livenessProbe: probe('/healthz', 10),
               readinessProbe: probe('/readyz', 5),
-              resources: {
-                requests: q(props.resources?.requests ?? { cpu: '100m', memory: '128Mi' }),
-                limits: q(props.resources?.limits ?? { memory: '512Mi' }),
-              },
+              resources: resourceRequirements(props.resources ?? DEFAULT_OPERATOR_RESOURCES),
               securityContext: {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,
@@ -247,9 +231,11 @@ export class DaskOperator extends Construct {
         },
       },
     });
-    this.metricsService = new k8s.KubeService(this, 'MetricsService', {
+    this.metricsService = new ApiObject(this, 'MetricsService', {
+      apiVersion: 'v1',
+      kind: 'Service',
       metadata: { name: `${NAME}-metrics`, namespace: ns, labels },
-      spec: { selector, ports: [{ name: 'metrics', port, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }] },
+      spec: { selector, ports: [{ name: 'metrics', port, targetPort: 'metrics', protocol: 'TCP' }] },
     });
 
     // Cluster-scoped objects must not carry the chart's namespace (cdk8s stamps it on everything).

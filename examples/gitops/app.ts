@@ -6,8 +6,8 @@
  *
  *   npx tsc -p tsconfig.json && node build/examples/gitops/app.js    # writes examples/gitops/dist/
  */
-import { ApiObject, App, Chart } from 'cdk8s';
-import { DaskCluster, DaskOperator } from '../../lib';
+import { ApiObject, App, Chart, Size } from 'cdk8s';
+import { Cpu, DaskCluster, DaskOperator } from '../../lib/index';
 
 export interface AnalyticsProps {
   /** Public host of the dashboard. */
@@ -27,7 +27,7 @@ export function buildGitOpsApp(outdir: string, props: AnalyticsProps = { host: '
   const cluster = new DaskCluster(team, 'analytics', {
     imageTag: '2026.8.0',
     workers: 4,
-    resources: { requests: { cpu: '2', memory: '8Gi' }, limits: { memory: '8Gi' } },
+    resources: { cpu: { request: Cpu.units(2) }, memory: { request: Size.gibibytes(8), limit: Size.gibibytes(8) } },
     schedulerMetadata: { labels: { 'sidecar.istio.io/inject': 'true' } },
   });
   cluster.adapt({ minimum: 2, maximum: 20 });

@@ -23,16 +23,17 @@ export const DEFAULT_IMAGE_TAG = '2026.8.0';
  */
 export const SCHEDULER_COMMAND: readonly string[] = ['dask', 'scheduler'];
 export const WORKER_COMMAND: readonly string[] = ['dask', 'worker'];
+/** Workers of a cluster's default group and of an added worker group, as in the upstream Python client. */
 export const DEFAULT_WORKERS = 3;
 
-/** Resource requests/limits; values are Kubernetes quantities ("2", "500m", "16Gi") or numbers. */
+/** Resource requests/limits as they go on the wire (values are quantities: "2", "500m", "16Gi", or numbers). */
 export interface DaskResources {
   readonly requests?: Record<string, string | number>;
   readonly limits?: Record<string, string | number>;
 }
 
-/** Environment variables, in order; an array keeps full EnvVar power (valueFrom). */
-export type DaskEnv = Record<string, string> | readonly EnvVar[];
+/** Environment variables, in order. */
+export type DaskEnv = readonly EnvVar[];
 
 export interface WorkerSpecOptions {
   /** @default 'ghcr.io/dask/dask:2026.8.0' */
@@ -67,7 +68,7 @@ export interface SchedulerSpecOptions {
 
 export function envList(env: DaskEnv | undefined): EnvVar[] | undefined {
   if (env === undefined) return undefined;
-  const list = Array.isArray(env) ? (env as readonly EnvVar[]).map((e) => ({ ...e })) : Object.entries(env as Record<string, string>).map(([name, value]) => ({ name, value }));
+  const list = env.map((e) => ({ ...e }));
   return list.length > 0 ? list : undefined;
 }
 

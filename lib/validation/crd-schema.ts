@@ -1,10 +1,13 @@
 /**
- * Validates objects against the CRD schemas with a JSON-schema validator (ajv), the way the API server would:
- * structural types, required fields, int-or-string, patterns and minimums, plus the CRDs' CEL rules re-stated in
- * TypeScript. Unknown fields are reported (the API server would prune them, or reject them under kubectl's strict
- * field validation), so nothing a user writes is silently lost.
+ * Validates objects against the CRD schemas the way the API server would: structural types, required fields,
+ * int-or-string, enums, patterns, bounds and lengths, plus the CRDs' CEL rules re-stated in TypeScript. Unknown
+ * fields are reported (the API server would prune them, or reject them under kubectl's strict field validation),
+ * so nothing a user writes is silently lost.
+ *
+ * A small walker over the structural-schema subset CRDs allow, rather than a general JSON-Schema library: the
+ * constructs must run wherever cdk8s runs (Node >= 20, and through jsii in Python), with `cdk8s` and `constructs`
+ * as their only dependencies.
  */
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import type { JSONSchema } from '../schema/json-schema';
 import { KIND_SCHEMAS, KindSchema } from '../schema/dask';
 import { objectSchema } from '../schema/crds';
@@ -12,54 +15,98 @@ import { clusterNameProblem, MAX_WORKER_GROUP_NAME_LENGTH } from '../schema/name
 
 type Json = { [key: string]: unknown };
 
-/** Rewrites a structural schema into plain JSON Schema: int-or-string as a type union, closed objects. */
-function toAjv(node: JSONSchema): Json {
-  const out: Json = {};
-  for (const [key, value] of Object.entries(node)) {
-    if (key.startsWith('x-kubernetes-') || key === 'format' || key === 'description') continue;
-    if (key === 'properties') {
-      out.properties = Object.fromEntries(Object.entries(value as Record<string, JSONSchema>).map(([k, v]) => [k, toAjv(v)]));
-    } else if (key === 'items' || (key === 'additionalProperties' && typeof value === 'object')) {
-      out[key] = toAjv(value as JSONSchema);
-    } else {
-      out[key] = value;
+const schemas = new Map<string, JSONSchema>();
+const patterns = new Map<string, RegExp>();
+
+function schemaFor(kind: KindSchema): JSONSchema {
+  let schema = schemas.get(kind.names.kind);
+  if (!schema) {
+    schema = objectSchema(kind);
+    schemas.set(kind.names.kind, schema);
+  }
+  return schema;
+}
+
+function regex(pattern: string): RegExp {
+  let re = patterns.get(pattern);
+  if (!re) {
+    re = new RegExp(pattern, 'u');
+    patterns.set(pattern, re);
+  }
+  return re;
+}
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value;
+}
+
+function hasType(value: unknown, type: string): boolean {
+  const actual = typeOf(value);
+  return actual === type || (type === 'number' && actual === 'integer');
+}
+
+/** Appends the problems of `value` at `path` (dotted, array indexes as numbers) to `out`. */
+function check(node: JSONSchema, value: unknown, path: string, out: string[]): void {
+  const where = path || '(root)';
+  if (value === null) {
+    if (!node.nullable) out.push(`${where}: must be ${node['x-kubernetes-int-or-string'] ? 'integer,string' : node.type ?? 'a value'}`);
+    return;
+  }
+  if (node['x-kubernetes-int-or-string']) {
+    if (!hasType(value, 'integer') && !hasType(value, 'string')) {
+      out.push(`${where}: must be integer,string`);
+      return;
     }
+  } else if (node.type && !hasType(value, node.type)) {
+    out.push(`${where}: must be ${node.type}`);
+    return;
   }
-  if (node['x-kubernetes-int-or-string']) out.type = ['integer', 'string'];
-  const open = node['x-kubernetes-preserve-unknown-fields'] || node.additionalProperties !== undefined;
-  if (node.type === 'object' && node.properties && !open) out.additionalProperties = false;
-  if (node.nullable && typeof out.type === 'string') out.type = [out.type, 'null'];
-  delete out.nullable;
-  return out;
+  if (node.enum && !node.enum.includes(value as string | number)) out.push(`${where}: must be equal to one of the allowed values`);
+  if (typeof value === 'string') {
+    if (node.pattern !== undefined && !regex(node.pattern).test(value)) out.push(`${where}: must match pattern "${node.pattern}"`);
+    if (node.minLength !== undefined && [...value].length < node.minLength) out.push(`${where}: must NOT have fewer than ${node.minLength} characters`);
+    if (node.maxLength !== undefined && [...value].length > node.maxLength) out.push(`${where}: must NOT have more than ${node.maxLength} characters`);
+  }
+  if (typeof value === 'number') {
+    if (node.minimum !== undefined && value < node.minimum) out.push(`${where}: must be >= ${node.minimum}`);
+    if (node.maximum !== undefined && value > node.maximum) out.push(`${where}: must be <= ${node.maximum}`);
+  }
+  if (Array.isArray(value)) {
+    if (node.minItems !== undefined && value.length < node.minItems) out.push(`${where}: must NOT have fewer than ${node.minItems} items`);
+    if (node.maxItems !== undefined && value.length > node.maxItems) out.push(`${where}: must NOT have more than ${node.maxItems} items`);
+    if (node.items) value.forEach((item, i) => check(node.items as JSONSchema, item, path ? `${path}.${i}` : String(i), out));
+    return;
+  }
+  if (typeof value === 'object') checkObject(node, value as Json, path, out);
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false, validateFormats: false });
-const compiled = new Map<string, ValidateFunction>();
-
-function validatorFor(kind: KindSchema): ValidateFunction {
-  let fn = compiled.get(kind.names.kind);
-  if (!fn) {
-    fn = ajv.compile(toAjv(objectSchema(kind)));
-    compiled.set(kind.names.kind, fn);
+function checkObject(node: JSONSchema, value: Json, path: string, out: string[]): void {
+  const where = path || '(root)';
+  for (const key of node.required ?? []) {
+    if (value[key] === undefined) out.push(`${where}: missing required field "${key}"`);
   }
-  return fn;
-}
-
-function describe(e: ErrorObject): string {
-  const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(root)';
-  switch (e.keyword) {
-    case 'additionalProperties':
-      return `${where}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}" (the API server would drop it)`;
-    case 'required':
-      return `${where}: missing required field "${(e.params as { missingProperty: string }).missingProperty}"`;
-    default:
-      return `${where}: ${e.message ?? e.keyword}`;
+  const open = node['x-kubernetes-preserve-unknown-fields'] === true;
+  for (const [key, child] of Object.entries(value)) {
+    if (child === undefined) continue;
+    const childPath = path ? `${path}.${key}` : key;
+    const prop = node.properties?.[key];
+    if (prop) {
+      check(prop, child, childPath, out);
+    } else if (typeof node.additionalProperties === 'object') {
+      check(node.additionalProperties, child, childPath, out);
+    } else if ((node.additionalProperties === false || (node.properties && node.additionalProperties === undefined)) && !open) {
+      out.push(`${where}: unknown field "${key}" (the API server would drop it)`);
+    }
   }
 }
 
 /** Re-statement of the CEL rules in lib/schema/dask.ts (the API server evaluates those; this catches them at synth). */
 function celProblems(kind: KindSchema, obj: Json): string[] {
-  const name = (obj.metadata as { name?: string } | undefined)?.name;
+  const metadata = obj.metadata as { name?: unknown } | undefined;
+  const name = typeof metadata?.name === 'string' ? metadata.name : undefined;
   const spec = obj.spec as Json | undefined;
   const problems: string[] = [];
   if (name !== undefined) {
@@ -81,8 +128,8 @@ function celProblems(kind: KindSchema, obj: Json): string[] {
 export function crdProblems(obj: Json): string[] {
   const kind = KIND_SCHEMAS.find((k) => k.names.kind === obj.kind);
   if (!kind) throw new Error(`crdProblems: ${String(obj.kind)} is not one of the Dask kinds`);
-  const fn = validatorFor(kind);
-  const problems = fn(obj) ? [] : (fn.errors ?? []).map(describe);
+  const problems: string[] = [];
+  check(schemaFor(kind), obj, '', problems);
   return [...new Set([...problems, ...celProblems(kind, obj)])];
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { App, Chart, Testing } from 'cdk8s';
-import { DaskAutoscaler, DaskCluster, DaskIdleAction, DaskJob, DaskWorkerGroup, SchedulerServiceType, SchedulerUpdateStrategy } from '../../lib';
+import { App, Chart, Duration, Size, Testing } from 'cdk8s';
+import { Cpu, DaskAutoscaler, DaskCluster, DaskIdleAction, DaskJob, DaskWorkerGroup, EnvValue, RestartPolicy, SchedulerServiceType, SchedulerUpdateStrategy } from '../../lib/index';
 import { crdProblems, dropNulls } from '../../lib/validation/crd-schema';
 import { buildApp } from '../../main';
 import { DEFAULT_IMAGE_TAG } from '../../lib/spec/cluster-spec';
@@ -63,13 +63,14 @@ describe('DaskCluster', () => {
       name: 'big-cluster',
       image: 'registry.example.com/dask:1',
       workers: 5,
-      env: [{ name: 'A', value: '1' }, { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
-      resources: { requests: { memory: '16Gi', cpu: 2 }, limits: { memory: '16Gi' } },
+      env: { A: '1' },
+      envValues: { POD_IP: EnvValue.fromFieldRef('status.podIP') },
+      resources: { cpu: { request: Cpu.units(2) }, memory: { request: Size.gibibytes(16), limit: Size.gibibytes(16) } },
       workerCommand: ['dask', 'worker'],
       workerArgs: ['--nthreads', '4'],
       schedulerArgs: ['--idle-timeout', '600'],
       schedulerServiceType: SchedulerServiceType.LOAD_BALANCER,
-      idleTimeoutSeconds: 3600,
+      idleTimeout: Duration.hours(1),
       metadata: { labels: { team: 'data' }, annotations: { 'example.com/owner': 'me' } },
       schedulerMetadata: { labels: { role: 'scheduler' } },
       workerMetadata: { annotations: { 'prometheus.io/scrape': 'true' } },
@@ -83,7 +84,7 @@ describe('DaskCluster', () => {
     expect(cluster.spec.worker.metadata).toEqual({ annotations: { 'prometheus.io/scrape': 'true' } });
     expect(cluster.spec.worker.spec.containers[0].args).toEqual(['dask', 'worker', '--name', '$(DASK_WORKER_NAME)', '--nthreads', '4']);
     expect(cluster.spec.scheduler.spec.containers[0].args).toEqual(['dask', 'scheduler', '--host', '0.0.0.0', '--idle-timeout', '600']);
-    expect(cluster.spec.worker.spec.containers[0].resources).toEqual({ requests: { memory: '16Gi', cpu: 2 }, limits: { memory: '16Gi' } });
+    expect(cluster.spec.worker.spec.containers[0].resources).toEqual({ requests: { memory: '16Gi', cpu: '2' }, limits: { memory: '16Gi' } });
     expect(cluster.spec.worker.spec.containers[0].env[1]).toEqual({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
   });
 
@@ -116,8 +117,8 @@ describe('DaskCluster', () => {
 
   test('addWorkerGroup creates {cluster}-{name}, inheriting image, env and resources', () => {
     const c = chart();
-    const cluster = new DaskCluster(c, 'foo', { workers: 5, image: 'img:1', env: { FOO: 'bar' }, resources: { requests: { memory: '16Gi' }, limits: { memory: '16Gi' } } });
-    cluster.addWorkerGroup('highmem', { workers: 2, resources: { requests: { memory: '64Gi' }, limits: { memory: '64Gi' } } });
+    const cluster = new DaskCluster(c, 'foo', { workers: 5, image: 'img:1', env: { FOO: 'bar' }, resources: { memory: { request: Size.gibibytes(16), limit: Size.gibibytes(16) } } });
+    cluster.addWorkerGroup('highmem', { workers: 2, resources: { memory: { request: Size.gibibytes(64), limit: Size.gibibytes(64) } } });
     const objs = synth(c);
     const group = objs.find((o) => o.kind === 'DaskWorkerGroup') as Json;
     expect(group.metadata.name).toBe('foo-highmem');
@@ -149,7 +150,7 @@ describe('DaskCluster', () => {
 describe('DaskCluster idle and scheduler update props', () => {
   test('creates idleAction next to idleTimeout and scheduler.updateStrategy, when set', () => {
     const c = chart();
-    new DaskCluster(c, 'c', { idleTimeoutSeconds: 600, idleAction: DaskIdleAction.SCALE_TO_ZERO, schedulerUpdateStrategy: SchedulerUpdateStrategy.RECREATE });
+    new DaskCluster(c, 'c', { idleTimeout: Duration.minutes(10), idleAction: DaskIdleAction.SCALE_TO_ZERO, schedulerUpdateStrategy: SchedulerUpdateStrategy.RECREATE });
     const [cluster] = synth(c);
     expect(crdProblems(cluster)).toEqual([]);
     expect(cluster.spec.idleTimeout).toBe(600);
@@ -166,14 +167,14 @@ describe('DaskCluster idle and scheduler update props', () => {
   test('throws at synth, when idleAction is set without an idle timeout', () => {
     const c = chart();
     new DaskCluster(c, 'c', { idleAction: DaskIdleAction.DELETE });
-    expect(synthError(c)).toMatch(/test\/c.*idleAction Delete has no effect without an idle timeout: set idleTimeoutSeconds > 0 \(or drop idleAction\)/s);
+    expect(synthError(c)).toMatch(/test\/c.*idleAction Delete has no effect without an idle timeout: set idleTimeout \(or drop idleAction\)/s);
   });
 });
 
 describe('standalone constructs', () => {
   test('DaskWorkerGroup referencing a cluster by name', () => {
     const c = chart();
-    new DaskWorkerGroup(c, 'extra', { cluster: 'existing', workers: 4 });
+    new DaskWorkerGroup(c, 'extra', { cluster: DaskCluster.fromClusterName(c, 'existing', 'existing'), workers: 4 });
     const [group] = synth(c);
     expect(group).toMatchObject({ kind: 'DaskWorkerGroup', metadata: { name: 'extra' }, spec: { cluster: 'existing', worker: { replicas: 4 } } });
     expect(crdProblems(group)).toEqual([]);
@@ -181,7 +182,7 @@ describe('standalone constructs', () => {
 
   test('DaskAutoscaler', () => {
     const c = chart();
-    new DaskAutoscaler(c, 'scaler', { cluster: 'existing', maximum: 7 });
+    new DaskAutoscaler(c, 'scaler', { cluster: DaskCluster.fromClusterName(c, 'existing', 'existing'), maximum: 7 });
     expect(synth(c)[0].spec).toEqual({ cluster: 'existing', minimum: 0, maximum: 7 });
   });
 
@@ -219,13 +220,13 @@ describe('synth-time validation names the construct and the fix', () => {
   });
   test('duplicate standalone worker-group names in a namespace, and a clash with the default group', () => {
     const c = chart();
-    new DaskCluster(c, 'dup');
-    new DaskWorkerGroup(c, 'a', { cluster: 'dup', name: 'dup-extra' });
-    new DaskWorkerGroup(c, 'b', { cluster: 'dup', name: 'dup-extra' });
-    new DaskWorkerGroup(c, 'd', { cluster: 'dup', name: 'dup-default' });
+    const dup = new DaskCluster(c, 'dup');
+    new DaskWorkerGroup(c, 'a', { cluster: dup, name: 'dup-extra' });
+    new DaskWorkerGroup(c, 'b', { cluster: dup, name: 'dup-extra' });
+    new DaskWorkerGroup(c, 'd', { cluster: dup, name: 'dup-default' });
     const msg = synthError(c);
     expect(msg).toMatch(/test\/b.*DaskWorkerGroup "dup-extra" is also defined at test\/a; worker-group names must be unique per namespace/s);
-    expect(msg).toMatch(/test\/d.*collides with the default worker group the operator creates for DaskCluster "dup"; choose another name/s);
+    expect(msg).toMatch(/test\/dup.*DaskWorkerGroup "dup-default" at test\/d collides with the default worker group the operator creates for DaskCluster "dup"; choose another name/s);
   });
   test('minimum > maximum', () => {
     const c = chart();
@@ -237,13 +238,13 @@ describe('synth-time validation names the construct and the fix', () => {
     new DaskCluster(c, 'c', { workers: -1 });
     expect(synthError(c)).toMatch(/test\/c.*workers: worker count must be a whole number >= 0, got -1/s);
     const g = chart();
-    new DaskWorkerGroup(g, 'w', { cluster: 'c', workers: -2 });
+    new DaskWorkerGroup(g, 'w', { cluster: DaskCluster.fromClusterName(g, 'c', 'c'), workers: -2 });
     expect(synthError(g)).toMatch(/test\/w.*got -2/s);
   });
-  test('resource keys other than limits/requests', () => {
+  test('extended resources must be whole counts', () => {
     const c = chart();
-    new DaskCluster(c, 'c', { resources: { requets: { memory: '1Gi' } } as never });
-    expect(synthError(c)).toMatch(/test\/c.*resources has key "requets"; only "requests" and "limits" are allowed/s);
+    new DaskCluster(c, 'c', { resources: { extended: { 'nvidia.com/gpu': 0.5 } } });
+    expect(synthError(c)).toMatch(/test\/c.*DaskCluster: resources.extended\["nvidia.com\/gpu"\] must be a whole number >= 0, got 0.5/s);
   });
   test('anything else the API server would reject is caught by schema validation', () => {
     const c = chart();

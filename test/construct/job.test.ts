@@ -1,5 +1,5 @@
 import { App, Chart, Duration, Testing } from 'cdk8s';
-import { DaskIdleAction, DaskJob, SchedulerUpdateStrategy } from '../../lib';
+import { DaskIdleAction, DaskJob, RestartPolicy, SchedulerUpdateStrategy } from '../../lib/index';
 import { crdProblems } from '../../lib/validation/crd-schema';
 
 type Json = Record<string, any>;
@@ -18,7 +18,7 @@ describe('DaskJob lifecycle props', () => {
   test('creates the batch/v1-style fields in seconds, when backoffLimit, activeDeadline, ttlAfterFinished and suspend are set', () => {
     const c = chart();
     new DaskJob(c, 'nightly', {
-      runner: { args: ['python', '-m', 'etl'], restartPolicy: 'Never' },
+      runner: { args: ['python', '-m', 'etl'], restartPolicy: RestartPolicy.NEVER },
       backoffLimit: 2,
       activeDeadline: Duration.hours(2),
       ttlAfterFinished: Duration.days(1),
@@ -37,7 +37,7 @@ describe('DaskJob lifecycle props', () => {
 
   test('passes the cluster\'s idleAction and schedulerUpdateStrategy through to the job\'s cluster', () => {
     const c = chart();
-    new DaskJob(c, 'j', { runner: { args: ['true'] }, cluster: { idleTimeoutSeconds: 60, idleAction: DaskIdleAction.SCALE_TO_ZERO, schedulerUpdateStrategy: SchedulerUpdateStrategy.RECREATE } });
+    new DaskJob(c, 'j', { runner: { args: ['true'] }, cluster: { idleTimeout: Duration.seconds(60), idleAction: DaskIdleAction.SCALE_TO_ZERO, schedulerUpdateStrategy: SchedulerUpdateStrategy.RECREATE } });
     const [job] = synth(c);
     expect(crdProblems(job)).toEqual([]);
     expect(job.spec.cluster.spec).toMatchObject({ idleTimeout: 60, idleAction: 'ScaleToZero', scheduler: { updateStrategy: 'Recreate' } });
@@ -48,13 +48,13 @@ describe('DaskJob lifecycle props', () => {
     new DaskJob(c, 'bad', { runner: { args: ['true'] }, backoffLimit: -1, activeDeadline: Duration.millis(1500), ttlAfterFinished: Duration.millis(500) });
     const msg = synthError(c);
     expect(msg).toMatch(/test\/bad.*backoffLimit must be a whole number >= 0 \(retries of a failed runner\), got -1/s);
-    expect(msg).toMatch(/activeDeadline \(in seconds\) must be a whole number of seconds >= 1, got 1.5/);
-    expect(msg).toMatch(/ttlAfterFinished \(in seconds\) must be a whole number of seconds >= 0, got 0.5/);
+    expect(msg).toMatch(/activeDeadline must be a whole number of seconds >= 1, got 1.5 s/);
+    expect(msg).toMatch(/ttlAfterFinished must be a whole number of seconds >= 0, got 0.5 s/);
   });
 
   test('throws at synth, when the job\'s cluster has an idleAction but no idle timeout', () => {
     const c = chart();
     new DaskJob(c, 'idle', { runner: { args: ['true'] }, cluster: { idleAction: DaskIdleAction.SCALE_TO_ZERO } });
-    expect(synthError(c)).toMatch(/test\/idle.*cluster.idleAction ScaleToZero has no effect without an idle timeout: set idleTimeoutSeconds > 0/s);
+    expect(synthError(c)).toMatch(/test\/idle.*cluster.idleAction ScaleToZero has no effect without an idle timeout: set idleTimeout \(or drop idleAction\)/s);
   });
 });

@@ -1,5 +1,6 @@
 import { App, Chart, Testing } from 'cdk8s';
-import { DaskOperator, KUEUE_CLUSTER_RULES, KUEUE_RULES, LEADER_ELECTION_RULES, OPERATOR_RULES } from '../../lib';
+import { DaskOperator, LogLevel } from '../../lib/index';
+import { KUEUE_CLUSTER_RULES, KUEUE_RULES, LEADER_ELECTION_RULES, OPERATOR_RULES } from '../../lib/operator-rbac';
 
 type Json = Record<string, any>;
 const synth = (props: ConstructorParameters<typeof DaskOperator>[2] = {}, namespace?: string): Json[] => {
@@ -88,7 +89,7 @@ describe('DaskOperator', () => {
   });
 
   test('deployment: non-root, read-only root fs, token mounted, probes, resources', () => {
-    const deploy = byKind(synth({ replicas: 2, image: 'example/op:1', logLevel: 'debug', plugins: ['@acme/dask-plugin'] }), 'Deployment')[0];
+    const deploy = byKind(synth({ replicas: 2, image: 'example/op:1', logLevel: LogLevel.DEBUG, plugins: ['@acme/dask-plugin'] }), 'Deployment')[0];
     const pod = deploy.spec.template.spec;
     const c = pod.containers[0];
     expect(deploy.spec.replicas).toBe(2);

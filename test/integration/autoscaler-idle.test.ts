@@ -7,8 +7,8 @@
  * - with idleAction ScaleToZero its worker groups go to 0 instead, the scheduler stays, and work arriving scales them
  *   back up: through the DaskAutoscaler for the default group, else to the replicas they had.
  */
-import { App, Chart, JsonPatch } from 'cdk8s';
-import { DaskCluster } from '../../lib';
+import { App, Chart, Duration } from 'cdk8s';
+import { DaskCluster, DaskIdleAction } from '../../lib/index';
 import { ADDRESS_OVERRIDE_ENV } from '../../operator/scheduler';
 import { DaskProcesses, type SchedulerProc } from '../dask/support/dask-procs';
 import { eventually, kubectl, kubectlJson, withNamespace } from './support';
@@ -94,7 +94,7 @@ test('the autoscaler follows the adaptive target up to maximum, then steps down 
 
 test('a cluster whose scheduler stays idle longer than idleTimeout is deleted, children and all', async () => {
   const app = new App();
-  new DaskCluster(new Chart(app, 'c', { namespace: ns.name }), 'sleepy', { workers: 1, idleTimeoutSeconds: 3 });
+  new DaskCluster(new Chart(app, 'c', { namespace: ns.name }), 'sleepy', { workers: 1, idleTimeout: Duration.seconds(3) });
   await kubectl(['apply', '-f', '-'], { input: app.synthYaml() });
   await eventually(async () => {
     const r = await kubectl(['get', 'daskcluster', 'sleepy', '-n', ns.name], { allowFailure: true });
@@ -115,8 +115,7 @@ const idleCondition = async (cluster: string): Promise<{ status: string; reason:
 
 test('idleAction ScaleToZero under an autoscaler: idle workers go to 0, the scheduler stays; submitted work scales back up', async () => {
   const app = new App();
-  const c = new DaskCluster(new Chart(app, 'c', { namespace: ns.name }), 'napper', { workers: 2, idleTimeoutSeconds: 3 });
-  c.apiObject.addJsonPatch(JsonPatch.add('/spec/idleAction', 'ScaleToZero'));
+  const c = new DaskCluster(new Chart(app, 'c', { namespace: ns.name }), 'napper', { workers: 2, idleTimeout: Duration.seconds(3), idleAction: DaskIdleAction.SCALE_TO_ZERO });
   c.adapt({ minimum: 1, maximum: 3 });
   await kubectl(['apply', '-f', '-'], { input: app.synthYaml() });
   await eventually(async () => {
@@ -145,8 +144,7 @@ test('idleAction ScaleToZero under an autoscaler: idle workers go to 0, the sche
 
 test('idleAction ScaleToZero without an autoscaler: every group goes to 0, and work arriving restores their replicas', async () => {
   const app = new App();
-  const c = new DaskCluster(new Chart(app, 'c', { namespace: ns.name }), 'dozer', { workers: 2, idleTimeoutSeconds: 3 });
-  c.apiObject.addJsonPatch(JsonPatch.add('/spec/idleAction', 'ScaleToZero'));
+  const c = new DaskCluster(new Chart(app, 'c', { namespace: ns.name }), 'dozer', { workers: 2, idleTimeout: Duration.seconds(3), idleAction: DaskIdleAction.SCALE_TO_ZERO });
   c.addWorkerGroup('big', { workers: 1 });
   await kubectl(['apply', '-f', '-'], { input: app.synthYaml() });
   const big = async (): Promise<number> => (await kubectlJson<{ spec: { worker: { replicas: number } } }>(['get', 'daskworkergroup', 'dozer-big', '-n', ns.name, '-o', 'json'])).spec.worker.replicas;

@@ -5,7 +5,7 @@
  * deletion of the job's cluster, with 429 TooManyRequests; the job still ends Successful and Complete, cluster gone.
  */
 import { App, Chart } from 'cdk8s';
-import { DaskJob } from '../../lib';
+import { DaskJob } from '../../lib/index';
 import { eventually, kubectl, withNamespace } from './support';
 import { condition, getObj, type Obj } from './support/dask';
 import { FaultProxy } from './support/fault-proxy';

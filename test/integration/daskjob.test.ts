@@ -4,8 +4,8 @@
  * (backoffLimit) as new runner attempts on the same cluster; activeDeadlineSeconds; ttlSecondsAfterFinished; suspend
  * and resume.
  */
-import { App, Chart, JsonPatch } from 'cdk8s';
-import { DaskJob } from '../../lib';
+import { App, Chart, Duration } from 'cdk8s';
+import { DaskJob, RestartPolicy, type DaskJobProps } from '../../lib/index';
 import { eventually, kubectl, kubectlJson, withNamespace } from './support';
 import { condition, events, getObj, listObjs, withOperator, type Obj, type PodObj } from './support/dask';
 
@@ -24,10 +24,9 @@ const runners = (name: string): Promise<PodObj[]> => listObjs<PodObj>(ns.name, '
 const annotate = (pod: string, outcome: string) => kubectl(['annotate', '--overwrite', '-n', ns.name, `pod/${pod}`, `fake.cdk8s-dask.io/outcome=${outcome}`]);
 const setSuspend = (name: string, suspend: boolean) => kubectl(['patch', 'daskjob', name, '-n', ns.name, '--type=merge', '-p', JSON.stringify({ spec: { suspend } })]);
 
-async function applyJob(name: string, runner: ConstructorParameters<typeof DaskJob>[2]['runner'], spec: Record<string, unknown> = {}): Promise<void> {
+async function applyJob(name: string, runner: DaskJobProps['runner'], lifecycle: Pick<DaskJobProps, 'backoffLimit' | 'activeDeadline' | 'ttlAfterFinished' | 'suspend'> = {}): Promise<void> {
   const app = new App();
-  const j = new DaskJob(new Chart(app, 'j', { namespace: ns.name }), name, { runner, cluster: { workers: 2 } });
-  for (const [k, v] of Object.entries(spec)) j.apiObject.addJsonPatch(JsonPatch.add(`/spec/${k}`, v));
+  new DaskJob(new Chart(app, 'j', { namespace: ns.name }), name, { runner, cluster: { workers: 2 }, ...lifecycle });
   await kubectl(['apply', '-f', '-'], { input: app.synthYaml() });
 }
 
@@ -60,7 +59,7 @@ operator.it('a runner that exits 0: cluster created, job Running then Successful
 });
 
 operator.it('a runner that fails with restartPolicy Never and no backoffLimit: job Failed (BackoffLimitExceeded) at once, cluster deleted', async () => {
-  await applyJob('broken', { args: ['python', '-c', 'raise SystemExit(1)'], restartPolicy: 'Never', metadata: { annotations: { 'fake.cdk8s-dask.io/outcome': 'Failed', 'fake.cdk8s-dask.io/run-for': '1s' } } });
+  await applyJob('broken', { args: ['python', '-c', 'raise SystemExit(1)'], restartPolicy: RestartPolicy.NEVER, metadata: { annotations: { 'fake.cdk8s-dask.io/outcome': 'Failed', 'fake.cdk8s-dask.io/run-for': '1s' } } });
   const s = await waitFor('broken', 'Failed');
   expect(s).toMatchObject({ attempts: 1, failed: 1 });
   expect(s.conditions).toContainEqual(expect.objectContaining({ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }));
@@ -70,7 +69,7 @@ operator.it('a runner that fails with restartPolicy Never and no backoffLimit: j
 });
 
 operator.it('backoffLimit: a failed runner is retried as a new attempt on the same cluster; the second attempt succeeds', async () => {
-  await applyJob('retry', { args: ['python', 'etl.py'], restartPolicy: 'Never', metadata: { annotations: { 'fake.cdk8s-dask.io/outcome': 'Running' } } }, { backoffLimit: 2 });
+  await applyJob('retry', { args: ['python', 'etl.py'], restartPolicy: RestartPolicy.NEVER, metadata: { annotations: { 'fake.cdk8s-dask.io/outcome': 'Running' } } }, { backoffLimit: 2 });
   const first = await eventually(async () => {
     const s = await jobStatus('retry');
     expect(s.jobStatus).toBe('Running');
@@ -96,7 +95,7 @@ operator.it('backoffLimit: a failed runner is retried as a new attempt on the sa
 });
 
 operator.it('activeDeadlineSeconds: a runner still running when the deadline passes is deleted with the cluster; Failed DeadlineExceeded', async () => {
-  await applyJob('slow', { args: ['sleep', '3600'], metadata: { annotations: { 'fake.cdk8s-dask.io/outcome': 'Running' } } }, { activeDeadlineSeconds: 6 });
+  await applyJob('slow', { args: ['sleep', '3600'], metadata: { annotations: { 'fake.cdk8s-dask.io/outcome': 'Running' } } }, { activeDeadline: Duration.seconds(6) });
   await waitFor('slow', 'Running', 30_000);
   const s = await waitFor('slow', 'Failed', 30_000);
   expect(s.conditions).toContainEqual(expect.objectContaining({ type: 'Failed', status: 'True', reason: 'DeadlineExceeded' }));
@@ -107,7 +106,7 @@ operator.it('activeDeadlineSeconds: a runner still running when the deadline pas
 });
 
 operator.it('ttlSecondsAfterFinished: the DaskJob itself is deleted once it finished that long ago', async () => {
-  await applyJob('shortlived', { args: ['true'], metadata: { annotations: { 'fake.cdk8s-dask.io/run-for': '1s' } } }, { ttlSecondsAfterFinished: 3 });
+  await applyJob('shortlived', { args: ['true'], metadata: { annotations: { 'fake.cdk8s-dask.io/run-for': '1s' } } }, { ttlAfterFinished: Duration.seconds(3) });
   await waitFor('shortlived', 'Successful');
   await eventually(async () => expect(await job('shortlived')).toBeUndefined(), { timeoutMs: 30_000, describe: 'DaskJob shortlived deleted' });
   await eventually(async () => expect(await runners('shortlived')).toEqual([]), { timeoutMs: 30_000, describe: 'its runner garbage-collected' });

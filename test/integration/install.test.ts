@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Chart, Duration } from 'cdk8s';
 import { stringify } from 'yaml';
-import { DaskAutoscaler, DaskCluster, DaskJob, DaskOperator, DaskWorkerGroup } from '../../lib';
+import { DaskAutoscaler, DaskCluster, DaskJob, DaskOperator, DaskWorkerGroup } from '../../lib/index';
 import { dropNulls } from '../../lib/validation/crd-schema';
 import { loadYaml } from '../support/yaml';
 import { eventually, kubectl, kubectlJson, testCluster, withNamespace } from './support';
@@ -128,8 +128,8 @@ describe('DaskOperator install (RBAC is enough, and no more)', () => {
     await kubectl(['scale', 'daskcluster', 'rbac-check', '-n', ns.name, '--replicas=1']); // patch the group, delete a Pod
     const app = new App();
     const chart = new Chart(app, 'more', { namespace: ns.name });
-    new DaskWorkerGroup(chart, 'extra', { cluster: 'rbac-check', name: 'rbac-check-extra', workers: 1 }); // adoption patch
-    new DaskAutoscaler(chart, 'scaler', { cluster: 'rbac-check', name: 'rbac-check', minimum: 1, maximum: 3 }); // adoption patch
+    new DaskWorkerGroup(chart, 'extra', { cluster: DaskCluster.fromClusterName(chart, 'rbac-check-ref', 'rbac-check'), name: 'rbac-check-extra', workers: 1 }); // adoption patch
+    new DaskAutoscaler(chart, 'scaler', { cluster: DaskCluster.fromClusterName(chart, 'rbac-check-ref2', 'rbac-check'), name: 'rbac-check', minimum: 1, maximum: 3 }); // adoption patch
     new DaskJob(chart, 'rbac-job', { runner: { args: ['true'], metadata: { annotations: { 'fake.cdk8s-dask.io/run-for': '1s' } } }, cluster: { workers: 1 } });
     new DaskJob(chart, 'rbac-ttl', { runner: { args: ['true'], metadata: { annotations: { 'fake.cdk8s-dask.io/run-for': '1s' } } }, cluster: { workers: 0 }, ttlAfterFinished: Duration.seconds(1) });
     await kubectl(['apply', '-f', '-'], { input: app.synthYaml() });

@@ -7,8 +7,8 @@
  * - A higher-priority job preempts a running one: the running one is suspended (its Pods deleted), the high one runs,
  *   and once it finished the preempted one is admitted again and starts afresh (a new runner attempt).
  */
-import { App, Chart } from 'cdk8s';
-import { DaskJob } from '../../lib';
+import { App, Chart, Size } from 'cdk8s';
+import { Cpu, DaskJob, RestartPolicy } from '../../lib/index';
 import { eventually, itOnTier, kubectl, withNamespace } from './support';
 import { condition, getObj, listObjs, type Obj, type PodObj } from './support/dask';
 import { KueueProcess } from './support/kueue';
@@ -22,6 +22,7 @@ const CQ = `dask-cq-${process.pid}`;
 const FLAVOR = `dask-flavor-${process.pid}`;
 const LOW = `dask-low-${process.pid}`;
 const HIGH = `dask-high-${process.pid}`;
+const REQUESTS = { cpu: { request: Cpu.millis(500) }, memory: { request: Size.gibibytes(1) } };
 const TOLERATION = { key: 'cdk8s-dask.io/batch', operator: 'Exists', effect: 'NoSchedule' };
 
 beforeAll(async () => {
@@ -67,8 +68,8 @@ async function submit(name: string, priorityClass?: string): Promise<void> {
   const app = new App();
   new DaskJob(new Chart(app, 'j', { namespace: ns.name }), name, {
     metadata: { labels: { 'kueue.x-k8s.io/queue-name': 'batch', ...(priorityClass ? { 'kueue.x-k8s.io/priority-class': priorityClass } : {}) } },
-    runner: { args: ['python', '-m', 'etl'], restartPolicy: 'Never', resources: { requests: { cpu: '500m', memory: '1Gi' } }, metadata: { annotations: { 'fake.cdk8s-dask.io/outcome': 'Running' } } },
-    cluster: { workers: 1, resources: { requests: { cpu: '500m', memory: '1Gi' } } },
+    runner: { args: ['python', '-m', 'etl'], restartPolicy: RestartPolicy.NEVER, resources: REQUESTS, metadata: { annotations: { 'fake.cdk8s-dask.io/outcome': 'Running' } } },
+    cluster: { workers: 1, resources: REQUESTS },
   });
   await kubectl(['apply', '-f', '-'], { input: app.synthYaml() });
 }

@@ -1,6 +1,6 @@
 /** DaskCluster manifests for the node tier: the constructs' defaults, small enough for a 2-core node. */
 import { App, Chart, Testing } from 'cdk8s';
-import { DaskCluster } from '../../../lib';
+import { DaskCluster } from '../../../lib/index';
 
 /**
  * A DaskCluster as the DaskCluster construct synthesizes it (default commands, probes, image), with one-thread

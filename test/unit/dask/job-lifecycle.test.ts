@@ -74,7 +74,7 @@ describe('DaskJob lifecycle (planJob)', () => {
   });
 
   test('no backoffLimit: the first failure fails the job (BackoffLimitExceeded), as upstream', () => {
-    const p = plan(job({}, running()), { cluster: ourCluster(), runners: [runner(1, 'Failed', { containerStatuses: [{ name: 'job', image: 'x', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 3, reason: 'Error' } } }] })] });
+    const p = plan(job({}, running()), { cluster: ourCluster(), runners: [runner(1, 'Failed', { containerStatuses: [{ name: 'job', ready: false, restartCount: 0, state: { terminated: { exitCode: 3, reason: 'Error' } } }] })] });
     expect(p.status).toMatchObject({ jobStatus: 'Failed', failed: 1, endTime: '2026-11-26T12:00:10Z' });
     expect(cond(p, 'Failed')).toMatchObject({ status: 'True', reason: 'BackoffLimitExceeded', message: expect.stringContaining('exited with code 3 (Error)') });
     expect(kinds(p)).toEqual(['deleteCluster']);
@@ -99,7 +99,7 @@ describe('DaskJob lifecycle (planJob)', () => {
   });
 
   test('restartPolicy OnFailure: container restarts count against an explicit backoffLimit, and the restarting runner is deleted', () => {
-    const restarting = runner(1, 'Running', { containerStatuses: [{ name: 'job', image: 'x', imageID: '', ready: true, restartCount: 3 }] });
+    const restarting = runner(1, 'Running', { containerStatuses: [{ name: 'job', ready: true, restartCount: 3 }] });
     const p = plan(job({ backoffLimit: 2 }, running()), { cluster: ourCluster(), runners: [restarting] });
     expect(p.status).toMatchObject({ jobStatus: 'Failed', failed: 3 });
     expect(kinds(p)).toEqual(['deleteRunner', 'deleteCluster']);
