@@ -1,5 +1,6 @@
-# The operator image (what DaskOperator's `image` prop points at). Not built by CI: our machines have no container
-# engine, so this file is untested here. Build: docker build -t <registry>/dask-operator:0.1.0 .
+# The operator image (what DaskOperator's `image` prop points at). Built on machines without a registry or container
+# engine by `bash hack/images/build.sh operator` (buildah, chroot isolation, a local node:24-slim stand-in; see
+# docs/images.md). With an engine: docker build -t <registry>/dask-operator:0.1.0 .
 FROM node:24-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./

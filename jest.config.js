@@ -22,5 +22,14 @@ module.exports = {
       globalSetup: '<rootDir>/test/integration/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/setup/global-teardown.ts',
     },
+    {
+      ...base,
+      // One real node (containerd, kubelet): hack/test.sh runs this project in a second Jest invocation, after the others.
+      displayName: 'node',
+      // (Per-test timeouts: each file calls jest.setTimeout; a project-level testTimeout did not apply here.)
+      testMatch: ['<rootDir>/test/node/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/node/setup/global-setup.ts',
+      globalTeardown: '<rootDir>/test/node/setup/global-teardown.ts',
+    },
   ],
 };

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher for `npm run cluster:up|cluster:down`: loads the TypeScript cluster module
+// Thin launcher for `npm run cluster:up|cluster:down|cluster:exec` (and, inside the node tier's namespaces, its
+// internal `node-inner` start): loads the TypeScript cluster module
 // (test/integration/support/cluster-cli.ts) by transpiling it in memory with the project's own
 // `typescript` package, so no build step or extra dependency is needed. See docs/control-plane.md.
 'use strict';

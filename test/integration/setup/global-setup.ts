@@ -18,6 +18,10 @@ export default async function globalSetup(): Promise<void> {
   }
   const tier = process.env.CDK8S_DASK_TIER ?? 'full';
   if (!isTier(tier)) throw new Error(`CDK8S_DASK_TIER="${tier}" is not one of ${TIERS.join(', ')}`);
+  if (tier === 'node') {
+    throw new Error('CDK8S_DASK_TIER=node: the integration tests expect kwok\'s fake Pods; the node tier has its own Jest ' +
+      'project (test/node): npm test -- --selectProjects node');
+  }
   const crdDir = path.join(REPO_ROOT, 'crds');
   const crdFiles = fs.existsSync(crdDir)
     ? fs.readdirSync(crdDir).filter((f) => f.endsWith('.yaml')).sort().map((f) => path.join(crdDir, f))

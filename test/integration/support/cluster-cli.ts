@@ -1,16 +1,23 @@
 /**
- * `npm run cluster:up [-- --tier api|gc|full]` and `npm run cluster:down` (via hack/cluster/cli.js).
- * `up` records where its state lives in `<cache>/cluster/running.json`; `down` stops exactly those
- * processes by pid and removes the temp dir.
+ * `npm run cluster:up [-- --tier api|gc|full|node]`, `npm run cluster:down` and `npm run cluster:exec -- CMD`
+ * (via hack/cluster/cli.js). `up` records where its state lives in `<cache>/cluster/running-<checkout>.json`, one
+ * record per checkout (a hash of its path), so two checkouts never see, refuse or stop each other's cluster;
+ * `down` stops exactly those processes by pid and removes what the cluster made.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ClusterState, isOurProcess, isTier, readState, startCluster, stopCluster, Tier } from './cluster';
+import { ClusterState, isOurProcess, isTier, readState, REPO_ROOT, Tier, TIERS } from './cluster';
+import { enterArgs, nodeInnerMain, startTier, stopTier } from './node-tier';
+import { nodeTierUnsupportedReason } from './node-sandbox';
 
-function pointerFile(): string {
+/** The record of the cluster this checkout started (keyed by the checkout's absolute path). */
+export function pointerFile(repoRoot: string = REPO_ROOT): string {
   const cache = process.env.CDK8S_DASK_CACHE ?? path.join(os.homedir(), '.cache', 'cdk8s-dask');
-  return path.join(cache, 'cluster', 'running.json');
+  const key = createHash('sha256').update(path.resolve(repoRoot)).digest('hex').slice(0, 12);
+  return path.join(cache, 'cluster', `running-${key}.json`);
 }
 
 function readPointer(): ClusterState | undefined {
@@ -21,7 +28,9 @@ function readPointer(): ClusterState | undefined {
   return readState(state);
 }
 
-const USAGE = 'usage: cluster up [--tier api|gc|full] | cluster down [--state <dir>/state.json]';
+const USAGE =
+  `usage: cluster up [--tier ${TIERS.join('|')}] | cluster down [--state <dir>/state.json] | ` +
+  'cluster exec -- CMD [ARG...] (node tier: run CMD in its network and mount namespace) | cluster node-support';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -41,14 +50,23 @@ export async function main(argv: readonly string[]): Promise<number> {
     const running = readPointer();
     if (running && running.processes.some((p) => isOurProcess(p))) {
       process.stderr.write(
-        `a local cluster (tier ${running.tier}) is already running:\n  export KUBECONFIG=${running.kubeconfig}\n` +
-          'stop it first with `npm run cluster:down`\n',
+        `a local cluster (tier ${running.tier}) started from this checkout is already running:\n` +
+          `  export KUBECONFIG=${running.kubeconfig}\nstop it first with \`npm run cluster:down\`\n`,
       );
       return 1;
     }
-    const state = await startCluster({ tier });
+    if (tier === 'node') {
+      const reason = nodeTierUnsupportedReason();
+      if (reason) {
+        process.stderr.write(`[cluster] cannot start the node tier on this machine: ${reason}\n`);
+        return 1;
+      }
+      // The npm script builds the control plane only; the node group is built here, on first use.
+      execFileSync('bash', [path.join(REPO_ROOT, 'hack', 'cluster', 'build.sh'), '--node'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    }
+    const state = await startTier(tier);
     fs.mkdirSync(path.dirname(pointerFile()), { recursive: true });
-    fs.writeFileSync(pointerFile(), JSON.stringify({ state: path.join(state.dir, 'state.json') }) + '\n');
+    fs.writeFileSync(pointerFile(), JSON.stringify({ state: path.join(state.dir, 'state.json'), checkout: REPO_ROOT }) + '\n');
     process.stdout.write(`export KUBECONFIG=${state.kubeconfig}\n`);
     return 0;
   }
@@ -56,12 +74,34 @@ export async function main(argv: readonly string[]): Promise<number> {
     const explicit = flag('--state');
     const state = explicit ? readState(explicit) : readPointer();
     if (!state) {
-      process.stderr.write('[cluster] no local cluster recorded as running; nothing to stop\n');
+      process.stderr.write(`[cluster] no local cluster recorded as running for this checkout (${REPO_ROOT}); nothing to stop\n`);
       if (!explicit) fs.rmSync(pointerFile(), { force: true });
       return 0;
     }
-    await stopCluster(state);
+    await stopTier(state);
     if (!explicit) fs.rmSync(pointerFile(), { force: true });
+    return 0;
+  }
+  if (command === 'exec') {
+    const dashes = rest.indexOf('--');
+    const cmd = dashes >= 0 ? rest.slice(dashes + 1) : rest;
+    const state = readPointer();
+    if (!state?.node || cmd.length === 0) {
+      process.stderr.write(`[cluster] ${cmd.length === 0 ? 'no command given' : 'no node-tier cluster of this checkout is running'}; ${USAGE}\n`);
+      return 2;
+    }
+    const [exe, ...args] = [...enterArgs(state.node), ...cmd];
+    const r = spawnSync(exe, args, { stdio: 'inherit', env: { ...process.env, KUBECONFIG: state.kubeconfig } });
+    return r.status ?? 1;
+  }
+  if (command === 'node-support') {
+    const reason = nodeTierUnsupportedReason();
+    process.stdout.write(reason ? `${reason}\n` : 'ok\n');
+    return reason ? 3 : 0;
+  }
+  if (command === 'node-inner') {
+    // Internal: run by node-tier.ts inside the sandbox.
+    await nodeInnerMain(rest[0]);
     return 0;
   }
   process.stderr.write(`${USAGE}\n`);

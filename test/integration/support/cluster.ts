@@ -13,11 +13,14 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { NodeTierInfo } from './node-sandbox';
 
 /** api = etcd + kube-apiserver; gc = + kube-controller-manager (garbage collector, namespace controller);
- * full = + every default controller, kube-scheduler, kwok and one fake node. */
-export type Tier = 'api' | 'gc' | 'full';
-export const TIERS: readonly Tier[] = ['api', 'gc', 'full'];
+ * full = + every default controller, kube-scheduler, kwok and one fake node;
+ * node = full + one real node (containerd, kubelet, kube-proxy, CoreDNS) in namespaces of its own (node-tier.ts). */
+export type Tier = 'api' | 'gc' | 'full' | 'node';
+/** Ordered: each tier includes the ones before it. */
+export const TIERS: readonly Tier[] = ['api', 'gc', 'full', 'node'];
 
 export function isTier(value: string): value is Tier {
   return (TIERS as readonly string[]).includes(value);
@@ -39,8 +42,10 @@ export interface ClusterState {
   readonly kubeconfig: string;
   readonly server: string;
   readonly binDir: string;
-  /** Name of the fake node (full tier only). */
+  /** Name of the fake node (full and node tiers). */
   readonly nodeName?: string;
+  /** The real node and the namespaces it runs in (node tier only). */
+  readonly node?: NodeTierInfo;
   readonly ports: Readonly<Record<string, number>>;
   readonly processes: readonly ClusterProcess[];
   readonly startedAt: string;
@@ -58,11 +63,47 @@ export interface StartOptions {
   readonly crdFiles?: readonly string[];
   /** Progress lines; default: stderr. */
   readonly log?: (line: string) => void;
+  /** An existing, empty dir to use instead of a new temp dir; the caller owns it (it is not removed on failure). */
+  readonly dir?: string;
+  /** kube-apiserver's port instead of a free one (the node tier uses the same port on both sides of its forwarder). */
+  readonly apiserverPort?: number;
+  /** kube-apiserver --bind-address / --advertise-address; default 127.0.0.1 for both. */
+  readonly bindAddress?: string;
+  readonly advertiseAddress?: string;
+  /** Extra IP SANs of the apiserver serving cert (127.0.0.1 and the service IP are always in). */
+  readonly serverIpSans?: readonly string[];
+  /** Extra kube-apiserver flags. */
+  readonly apiserverArgs?: readonly string[];
+  /** Taints of kwok's fake node (the node tier taints it so that Pods land on the real node). */
+  readonly fakeNodeTaints?: readonly { key: string; value?: string; effect: string }[];
+  /** Called before etcd starts and after the fake node is Ready (node tier: the real node). */
+  readonly hooks?: StartHooks;
+}
+
+/** What startCluster lends to its hooks: its process starter, its timed poll step and the cluster's files. */
+export interface StartContext {
+  readonly tier: Tier;
+  readonly dir: string;
+  readonly logs: string;
+  readonly kubeconfig: string;
+  readonly server: string;
+  readonly ports: Record<string, number>;
+  readonly log: (line: string) => void;
+  bin(name: string): string;
+  start(name: string, exe: string, args: string[], env?: NodeJS.ProcessEnv): ClusterProcess;
+  step<T>(what: string, timeoutMs: number, p: ClusterProcess | undefined, probe: () => Promise<T | undefined>): Promise<T>;
+  /** Admin-authenticated apiserver call (after the apiserver is up). */
+  api(method: string, path: string, body?: unknown): Promise<HttpResult>;
+}
+
+export interface StartHooks {
+  beforeControlPlane?(ctx: StartContext): Promise<void>;
+  afterNodes?(ctx: StartContext): Promise<{ node?: NodeTierInfo }>;
 }
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const FAKE_NODE_NAME = 'kwok-node-0';
-const SERVICE_CIDR = '10.96.0.0/16';
+export const SERVICE_CIDR = '10.96.0.0/16';
 const POD_CIDR = '10.244.0.0/16';
 const STAGES_FILE = path.join(REPO_ROOT, 'hack', 'cluster', 'kwok', 'stages.yaml');
 
@@ -95,21 +136,22 @@ export async function pollUntil<T>(
 }
 
 /** The cached bin dir from hack/cluster/build.sh (does not build). */
-export function resolveBinDir(): string {
+export function resolveBinDir(node = false): string {
   const fromEnv = process.env.CDK8S_DASK_CLUSTER_BIN;
   if (fromEnv) return fromEnv;
   try {
-    return execFileSync('bash', [path.join(REPO_ROOT, 'hack', 'cluster', 'build.sh'), '--print-dir'], {
+    return execFileSync('bash', [path.join(REPO_ROOT, 'hack', 'cluster', 'build.sh'), '--print-dir', ...(node ? ['--node'] : [])], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     }).trim();
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? '';
-    throw new Error(`control plane binaries are not built: run \`npm run cluster:build\` first.\n${stderr}`);
+    const cmd = node ? 'bash hack/cluster/build.sh --node' : 'npm run cluster:build';
+    throw new Error(`${node ? 'node tier' : 'control plane'} binaries are not built: run \`${cmd}\` first.\n${stderr}`);
   }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -144,7 +186,7 @@ interface Pki {
 }
 
 /** One ECDSA P-256 CA signs the apiserver serving cert and the admin client cert (O=system:masters). */
-function makePki(dir: string): Pki {
+function makePki(dir: string, extraIpSans: readonly string[] = []): Pki {
   fs.mkdirSync(dir, { recursive: true });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   openssl(dir, [
@@ -166,8 +208,8 @@ function makePki(dir: string): Pki {
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature',
       'extendedKeyUsage=serverAuth',
-      'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,' +
-        'DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
+      `subjectAltName=IP:127.0.0.1,IP:10.96.0.1,${extraIpSans.map((ip) => `IP:${ip},`).join('')}` +
+        'DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
       '',
     ].join('\n'),
   );
@@ -216,13 +258,13 @@ function writeKubeconfig(file: string, server: string, pki: Pki): void {
   fs.writeFileSync(file, text, { mode: 0o600 });
 }
 
-interface HttpResult {
+export interface HttpResult {
   readonly status: number;
   readonly body: string;
 }
 
 /** One HTTP(S) request (http: URLs go over plain HTTP), with a 5 s socket timeout; resolves with status and body. */
-function httpsRequest(
+export function httpsRequest(
   url: string,
   opts: { method?: string; body?: string; ca?: Buffer; cert?: Buffer; key?: Buffer; insecure?: boolean },
 ): Promise<HttpResult> {
@@ -253,7 +295,7 @@ function httpsRequest(
   });
 }
 
-function httpGet(url: string): Promise<HttpResult> {
+export function httpGet(url: string): Promise<HttpResult> {
   return httpsRequest(url, {});
 }
 
@@ -281,7 +323,7 @@ class AdminApi {
   }
 }
 
-function tail(file: string, lines = 40): string {
+export function tail(file: string, lines = 40): string {
   try {
     const all = fs.readFileSync(file, 'utf8').split('\n');
     return all.slice(-lines - 1).join('\n');
@@ -303,7 +345,7 @@ export function isOurProcess(p: Pick<ClusterProcess, 'pid' | 'exe'>): boolean {
   }
 }
 
-async function stopProcess(p: ClusterProcess, log: (l: string) => void): Promise<void> {
+export async function stopProcess(p: ClusterProcess, log: (l: string) => void): Promise<void> {
   if (!isOurProcess(p)) return;
   try {
     process.kill(p.pid, 'SIGTERM');
@@ -349,17 +391,20 @@ export function killClusterSync(state: ClusterState): void {
   rmTree(state.dir);
 }
 
-function rmTree(dir: string): void {
+export function rmTree(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
-function defaultLog(line: string): void {
+export function defaultLog(line: string): void {
   process.stderr.write(`[cluster] ${line}\n`);
 }
 
 /** Starts a cluster of the given tier. On failure, prints each component's log tail, stops what it started and throws. */
 export async function startCluster(options: StartOptions = {}): Promise<ClusterState> {
   const tier: Tier = options.tier ?? 'full';
+  if (tier === 'node' && !options.hooks?.afterNodes) {
+    throw new Error('tier "node" needs its sandbox: start it with startNodeTier() (test/integration/support/node-tier.ts)');
+  }
   const log = options.log ?? defaultLog;
   const t0 = Date.now();
   const binDir = options.binDir ?? resolveBinDir();
@@ -368,18 +413,20 @@ export async function startCluster(options: StartOptions = {}): Promise<ClusterS
     if (!fs.existsSync(f)) throw new Error(`missing ${f}: run \`npm run cluster:build\``);
     return f;
   };
-  const dir = fs.mkdtempSync(path.join(options.tmpRoot ?? os.tmpdir(), 'cdk8s-dask-cluster-'));
+  const ownDir = options.dir === undefined;
+  const dir = options.dir ?? fs.mkdtempSync(path.join(options.tmpRoot ?? os.tmpdir(), 'cdk8s-dask-cluster-'));
   const logs = path.join(dir, 'logs');
-  fs.mkdirSync(logs);
+  fs.mkdirSync(logs, { recursive: true });
+  const withNodes = TIERS.indexOf(tier) >= TIERS.indexOf('full');
   const processes: ClusterProcess[] = [];
   const children: ChildProcess[] = [];
   const ports: Record<string, number> = {};
 
-  const start = (name: string, exe: string, args: string[]): ClusterProcess => {
+  const start = (name: string, exe: string, args: string[], env?: NodeJS.ProcessEnv): ClusterProcess => {
     const logFile = path.join(logs, `${name}.log`);
     const fd = fs.openSync(logFile, 'a');
     // detached: own process group, so the CLI can exit and leave the cluster running; stopped later by pid.
-    const child = spawn(exe, args, { detached: true, stdio: ['ignore', fd, fd], cwd: dir });
+    const child = spawn(exe, args, { detached: true, stdio: ['ignore', fd, fd], cwd: dir, env: env ?? process.env });
     fs.closeSync(fd);
     if (child.pid === undefined) throw new Error(`could not start ${exe}`);
     child.unref();
@@ -403,11 +450,26 @@ export async function startCluster(options: StartOptions = {}): Promise<ClusterS
   };
 
   try {
-    for (const k of ['etcd', 'etcdPeer', 'apiserver', 'controllerManager', 'scheduler']) ports[k] = await freePort();
-    const pki = makePki(path.join(dir, 'pki'));
+    if (options.apiserverPort !== undefined) ports.apiserver = options.apiserverPort;
+    for (const k of ['etcd', 'etcdPeer', 'apiserver', 'controllerManager', 'scheduler']) {
+      while (ports[k] === undefined) {
+        const port = await freePort();
+        if (!Object.values(ports).includes(port)) ports[k] = port;
+      }
+    }
+    const pki = makePki(path.join(dir, 'pki'), options.serverIpSans);
     const server = `https://127.0.0.1:${ports.apiserver}`;
     const kubeconfig = path.join(dir, 'kubeconfig');
     writeKubeconfig(kubeconfig, server, pki);
+    let adminApi: AdminApi | undefined;
+    const ctx: StartContext = {
+      tier, dir, logs, kubeconfig, server, ports, log, bin, start, step,
+      api: (method, p, body) => {
+        if (!adminApi) throw new Error('StartContext.api used before kube-apiserver started');
+        return adminApi.request(method, p, body);
+      },
+    };
+    await options.hooks?.beforeControlPlane?.(ctx);
 
     // etcd
     const etcdUrl = `http://127.0.0.1:${ports.etcd}`;
@@ -428,8 +490,8 @@ export async function startCluster(options: StartOptions = {}): Promise<ClusterS
     // kube-apiserver
     const apiserver = start('kube-apiserver', bin('kube-apiserver'), [
       `--etcd-servers=${etcdUrl}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${options.bindAddress ?? '127.0.0.1'}`,
+      `--advertise-address=${options.advertiseAddress ?? '127.0.0.1'}`,
       `--secure-port=${ports.apiserver}`,
       `--cert-dir=${path.join(dir, 'apiserver')}`,
       `--tls-cert-file=${pki.serverCert}`,
@@ -446,9 +508,11 @@ export async function startCluster(options: StartOptions = {}): Promise<ClusterS
       '--allow-privileged=true',
       '--enable-priority-and-fairness=false',
       '--profiling=false',
+      ...(options.apiserverArgs ?? []),
       '--v=1',
     ]);
     const api = new AdminApi(server, pki);
+    adminApi = api;
     await step('kube-apiserver /readyz', 120_000, apiserver, async () => ((await api.request('GET', '/readyz')).status === 200 ? true : undefined));
     // The default namespace and the kubernetes Service appear shortly after readyz.
     await step('namespace default', 30_000, apiserver, async () => ((await api.request('GET', '/api/v1/namespaces/default')).status === 200 ? true : undefined));
@@ -480,7 +544,7 @@ export async function startCluster(options: StartOptions = {}): Promise<ClusterS
       });
     }
 
-    if (tier === 'gc' || tier === 'full') {
+    if (tier !== 'api') {
       const controllers =
         tier === 'gc'
           ? ['--controllers=garbage-collector-controller,namespace-controller']
@@ -504,7 +568,7 @@ export async function startCluster(options: StartOptions = {}): Promise<ClusterS
     }
 
     let nodeName: string | undefined;
-    if (tier === 'full') {
+    if (withNodes) {
       const schedConfig = path.join(dir, 'kube-scheduler.yaml');
       fs.writeFileSync(
         schedConfig,
@@ -542,7 +606,7 @@ export async function startCluster(options: StartOptions = {}): Promise<ClusterS
       ]);
       nodeName = FAKE_NODE_NAME;
       await step('fake node created', 30_000, kwok, async () => {
-        const r = await api.request('POST', '/api/v1/nodes', fakeNode(nodeName!));
+        const r = await api.request('POST', '/api/v1/nodes', fakeNode(nodeName!, options.fakeNodeTaints ?? []));
         if (r.status === 201 || r.status === 409) return true;
         throw new Error(`POST node: HTTP ${r.status} ${r.body.slice(0, 300)}`);
       });
@@ -554,6 +618,8 @@ export async function startCluster(options: StartOptions = {}): Promise<ClusterS
       });
     }
 
+    const extra = (await options.hooks?.afterNodes?.(ctx)) ?? {};
+
     const state: ClusterState = {
       tier,
       dir,
@@ -561,6 +627,7 @@ export async function startCluster(options: StartOptions = {}): Promise<ClusterS
       server,
       binDir,
       nodeName,
+      ...extra,
       ports,
       processes,
       startedAt: new Date(t0).toISOString(),
@@ -573,15 +640,16 @@ export async function startCluster(options: StartOptions = {}): Promise<ClusterS
     log(`cluster start failed: ${err instanceof Error ? err.message : String(err)}`);
     for (const p of processes) log(`---- last lines of ${p.name} (${p.log}) ----\n${tail(p.log)}`);
     for (const p of [...processes].reverse()) await stopProcess(p, log).catch(() => undefined);
-    rmTree(dir);
+    if (ownDir) rmTree(dir);
     throw err;
   }
 }
 
-function fakeNode(name: string): object {
+function fakeNode(name: string, taints: readonly { key: string; value?: string; effect: string }[]): object {
   return {
     apiVersion: 'v1',
     kind: 'Node',
+    ...(taints.length > 0 ? { spec: { taints } } : {}),
     metadata: {
       name,
       annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
@@ -610,7 +678,9 @@ export async function restartComponent(state: ClusterState, name: string, log: (
   const [exe, ...args] = fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').filter((s, i, a) => i < a.length - 1 || s !== '');
   await stopProcess(p, log);
   const fd = fs.openSync(p.log, 'a');
-  const child = spawn(exe, args, { detached: true, stdio: ['ignore', fd, fd], cwd: state.dir });
+  // Node tier: back into the sandbox's namespaces (nsenter execs the command: the pid stays the component's).
+  const argv = state.node ? ['nsenter', `--target=${state.node.holder.pid}`, '--net', '--mount', '--', exe, ...args] : [exe, ...args];
+  const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', fd, fd], cwd: state.dir });
   fs.closeSync(fd);
   if (child.pid === undefined) throw new Error(`could not restart ${name}`);
   child.unref();
