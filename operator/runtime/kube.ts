@@ -13,21 +13,52 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { KubeHttpError, KubeRest, type KubeStatus } from './rest';
 
 /** Options for {@link loadKubeConfig}. */
 export interface LoadKubeConfigOptions {
-  /** Path of a kubeconfig file. @default $KUBECONFIG, ~/.kube/config, then in-cluster service account */
+  /** Path of a kubeconfig file. @default $KUBECONFIG, ~/.kube/config, then the in-cluster ServiceAccount */
   readonly kubeconfig?: string;
   /** Context to use. @default the file's current-context */
   readonly context?: string;
+  /** For tests: the environment. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** For tests: the in-cluster ServiceAccount token file. @default /var/run/secrets/kubernetes.io/serviceaccount/token */
+  readonly tokenFile?: string;
+  /** For tests: the home directory. @default os.homedir() */
+  readonly home?: string;
 }
 
-/** Loads a KubeConfig from an explicit file, or the default chain (which ends with the in-cluster service account). */
+export const IN_CLUSTER_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/**
+ * Loads a KubeConfig: an explicit file, else $KUBECONFIG or ~/.kube/config, else the in-cluster ServiceAccount. Never
+ * falls back to client-node's default of http://localhost:8080: with nothing to load it says what is missing.
+ */
 export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): KubeConfig {
+  const env = opts.env ?? process.env;
   const kc = new KubeConfig();
-  if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-  else kc.loadFromDefault();
+  const homeConfig = path.join(opts.home ?? os.homedir(), '.kube', 'config');
+  if (opts.kubeconfig) {
+    kc.loadFromFile(opts.kubeconfig);
+  } else if (env.KUBECONFIG || fs.existsSync(homeConfig)) {
+    kc.loadFromDefault();
+  } else if (env.KUBERNETES_SERVICE_HOST) {
+    const tokenFile = opts.tokenFile ?? IN_CLUSTER_TOKEN_FILE;
+    if (!fs.existsSync(tokenFile)) {
+      throw new Error(
+        `running in a Pod (KUBERNETES_SERVICE_HOST is set) but there is no ServiceAccount token at ${tokenFile}: ` +
+          'set automountServiceAccountToken: true on the operator Pod or its ServiceAccount (the DaskOperator construct does), ' +
+          'and check that the cluster runs the ServiceAccount admission plugin; or pass --kubeconfig',
+      );
+    }
+    kc.loadFromCluster();
+  } else {
+    throw new Error(`no kubeconfig: pass --kubeconfig, set KUBECONFIG, create ${homeConfig}, or run the operator in a Pod with a ServiceAccount`);
+  }
   if (opts.context) kc.setCurrentContext(opts.context);
   if (!kc.getCurrentCluster()) {
     throw new Error(`could not load a kubeconfig${opts.kubeconfig ? ` from ${opts.kubeconfig}` : ''}: no current cluster; pass --kubeconfig or run in a pod with a service account`);

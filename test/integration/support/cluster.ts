@@ -74,6 +74,13 @@ export interface StartOptions {
   readonly serverIpSans?: readonly string[];
   /** Extra kube-apiserver flags. */
   readonly apiserverArgs?: readonly string[];
+  /**
+   * Run the ServiceAccount admission plugin, which gives Pods their ServiceAccount token volume, as every real cluster
+   * does (in-cluster clients such as the operator Pod need it). Off by default: on the kwok tiers no Pod runs a
+   * process, and the plugin rejects Pods created in a fresh namespace before its default ServiceAccount exists.
+   * @default false
+   */
+  readonly serviceAccountAdmission?: boolean;
   /** Taints of kwok's fake node (the node tier taints it so that Pods land on the real node). */
   readonly fakeNodeTaints?: readonly { key: string; value?: string; effect: string }[];
   /** Called before etcd starts and after the fake node is Ready (node tier: the real node). */
@@ -502,9 +509,10 @@ export async function startCluster(options: StartOptions = {}): Promise<ClusterS
       `--service-account-signing-key-file=${pki.saKey}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
       '--authorization-mode=RBAC',
-      // ServiceAccount admission would race pod creation in fresh namespaces against the default SA;
-      // TaintNodesByCondition would keep the fake node tainted not-ready until node-lifecycle catches up.
-      '--disable-admission-plugins=ServiceAccount,TaintNodesByCondition',
+      // ServiceAccount admission would race pod creation in fresh namespaces against the default SA (kept where
+      // Pods really run: serviceAccountAdmission); TaintNodesByCondition would keep the fake node tainted not-ready
+      // until node-lifecycle catches up.
+      `--disable-admission-plugins=${options.serviceAccountAdmission ? '' : 'ServiceAccount,'}TaintNodesByCondition`,
       '--allow-privileged=true',
       '--enable-priority-and-fairness=false',
       '--profiling=false',

@@ -111,6 +111,8 @@ export async function nodeInnerMain(dir: string): Promise<void> {
     serverIpSans: [NODE_IP],
     // logs/exec/port-forward: dial the node by its InternalIP, not by its name (there is no DNS for node names).
     apiserverArgs: ['--kubelet-preferred-address-types=InternalIP'],
+    // Pods get their ServiceAccount token (the operator Pod's in-cluster config needs it), as in any real cluster.
+    serviceAccountAdmission: true,
     fakeNodeTaints: [FAKE_NODE_TAINT],
     hooks: realNodeHooks(req),
   };
@@ -155,6 +157,31 @@ export async function startNodeTier(options: NodeTierOptions = {}): Promise<Clus
   let sandbox: Awaited<ReturnType<typeof startSandbox>> | undefined;
   let forwarder: ClusterProcess | undefined;
   let inner: ClusterState | undefined;
+  // Interrupted while starting (Ctrl-C on cluster:up): everything is in the sandbox or our cgroups by then.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (sandbox) {
+      const sb = sandbox;
+      killLeftoversSync({ holder: sb.holder, cgroupDirs: sb.cgroupDirs, containerdSocket: path.join(dir, 'node', 'containerd.sock') }, log);
+      try {
+        process.kill(sb.holder.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      removeCgroupsSync(sb.cgroupDirs, 5_000);
+    }
+    rmTree(dir);
+    log(`interrupted by ${signal} while starting the node tier; removed what it had made`);
+    process.kill(process.pid, signal);
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const handlers = signals.map((sig) => {
+    const h = (): void => {
+      for (const [i, s2] of signals.entries()) process.removeListener(s2, handlers[i]);
+      onSignal(sig);
+    };
+    process.once(sig, h);
+    return h;
+  });
   try {
     sandbox = await startSandbox(dir, NODE_CIDR, SERVICE_CIDR, log);
     const req: InnerRequest = {
@@ -206,6 +233,8 @@ export async function startNodeTier(options: NodeTierOptions = {}): Promise<Clus
     }
     rmTree(dir);
     throw err;
+  } finally {
+    for (const [i, sig] of signals.entries()) process.removeListener(sig, handlers[i]);
   }
 }
 
