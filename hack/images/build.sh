@@ -194,10 +194,12 @@ ensure() {
   # Into place only when complete: an interrupted build leaves nothing a later run could take for a cache hit.
   mv -f "$work/image.tar" "$archive"
   rm -rf "$work"
+  # Older archives of this image go, but the newest few stay: another checkout on the same machine (another branch,
+  # a CI clone) may have listed one of them and be about to import it.
   local old
-  for old in "$cache/$img"-*.oci.tar; do
+  while read -r old; do
     [ "$old" = "$archive" ] || rm -f "$old"
-  done
+  done < <(ls -t "$cache/$img"-*.oci.tar 2>/dev/null | tail -n +4)
   img_log "$img: built in $(_img_fmt $(($(_img_ms) - s)))s, $(du -m "$archive" | cut -f1) MB: $archive"
   BUILT[$img]=1
 }

@@ -37,9 +37,13 @@ function executable(c: Container | undefined): string | undefined {
   return c?.command?.[0] ?? c?.args?.[0];
 }
 
+/** Exit code 127 is "command not found" (tini, sh and friends exit with it when exec fails). */
+const NOT_FOUND_EXIT = 127;
+
 function hint(reason: string, text: string, spec: Container | undefined): string | undefined {
   const exe = executable(spec);
-  if (/executable file not found|no such file or directory/i.test(text) && (exe === 'dask-scheduler' || exe === 'dask-worker')) {
+  const notFound = reason === 'CommandNotFound' || /executable file not found|no such file or directory/i.test(text);
+  if (notFound && (exe === 'dask-scheduler' || exe === 'dask-worker')) {
     const now = exe === 'dask-scheduler' ? 'dask scheduler' : 'dask worker';
     return `distributed 2026.6.0 removed the \`${exe}\` command: start the container with \`${now}\` ` +
       `(args: [${now.split(' ').join(', ')}, ...]), which works with every Dask release since 2022.10.`;
@@ -48,11 +52,16 @@ function hint(reason: string, text: string, spec: Container | undefined): string
     const image = spec?.image ? `the image ${spec.image}` : 'the image';
     return `check that ${image} exists under that name and tag, and that the node may pull it (imagePullSecrets).`;
   }
+  if (reason === 'CommandNotFound') {
+    return `the image has no \`${exe ?? 'command'}\` on its PATH (an entrypoint such as tini exits 127 when it cannot exec it; \`kubectl logs --previous\` shows its words): check the container's command and args against the image.`;
+  }
   if (reason === 'OOMKilled') {
     return 'the container used more memory than its limit: raise resources.limits.memory (and the worker\'s --memory-limit with it).';
   }
   return undefined;
 }
+
+const exitText = (code: number): string => `exit code ${code}${code === NOT_FOUND_EXIT ? ': command not found' : ''}`;
 
 function failureOf(pod: Pod, status: ContainerStatus, spec: Container | undefined): ContainerFailure | undefined {
   const waiting = status.state?.waiting;
@@ -61,12 +70,12 @@ function failureOf(pod: Pod, status: ContainerStatus, spec: Container | undefine
   let reason: string | undefined;
   const parts: string[] = [];
   if (waiting?.reason && FAILED_WAITING.has(waiting.reason)) {
-    reason = last?.reason && TELLING_EXIT.has(last.reason) ? last.reason : waiting.reason;
+    reason = last?.reason && TELLING_EXIT.has(last.reason) ? last.reason : last?.exitCode === NOT_FOUND_EXIT ? 'CommandNotFound' : waiting.reason;
     parts.push(`${waiting.reason}${waiting.message ? `: ${quote(waiting.message)}` : ''}`);
-    if (last) parts.push(`last exit: ${last.reason ?? 'exited'} (exit code ${last.exitCode})${last.message ? `: ${quote(last.message)}` : ''}`);
-  } else if (terminated?.reason && TELLING_EXIT.has(terminated.reason)) {
-    reason = terminated.reason;
-    parts.push(`${terminated.reason} (exit code ${terminated.exitCode})${terminated.message ? `: ${quote(terminated.message)}` : ''}`);
+    if (last) parts.push(`last exit: ${last.reason ?? 'exited'} (${exitText(last.exitCode)})${last.message ? `: ${quote(last.message)}` : ''}`);
+  } else if (terminated && ((terminated.reason && TELLING_EXIT.has(terminated.reason)) || terminated.exitCode === NOT_FOUND_EXIT)) {
+    reason = terminated.reason && TELLING_EXIT.has(terminated.reason) ? terminated.reason : 'CommandNotFound';
+    parts.push(`${terminated.reason ?? 'exited'} (${exitText(terminated.exitCode)})${terminated.message ? `: ${quote(terminated.message)}` : ''}`);
   }
   if (!reason) return undefined;
   const h = hint(reason, parts.join(' '), spec);

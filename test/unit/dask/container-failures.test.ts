@@ -31,6 +31,23 @@ describe('containerFailure', () => {
     expect(f?.message).toContain('distributed 2026.6.0 removed the `dask-scheduler` command: start the container with `dask scheduler`');
   });
 
+  test('behind tini (the Dask image\'s entrypoint) a missing command is exit code 127 with no kubelet message: CommandNotFound with the hint', () => {
+    const f = containerFailure(pod(['dask-scheduler', '--host', '0.0.0.0'], {
+      name: 'scheduler',
+      restartCount: 2,
+      state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 20s restarting failed container=scheduler' } },
+      lastState: { terminated: { exitCode: 127, reason: 'Error' } },
+    }));
+    expect(f?.reason).toBe('CommandNotFound');
+    expect(f?.message).toContain('last exit: Error (exit code 127: command not found)');
+    expect(f?.message).toContain('removed the `dask-scheduler` command');
+    const other = containerFailure(pod(['mytool'], { name: 'scheduler', state: { terminated: { exitCode: 127, reason: 'Error' } } }));
+    expect(other?.reason).toBe('CommandNotFound');
+    // Between restarts the container is only terminated: the same words, so a reader sees no flip-flop.
+    expect(other?.message).toContain('Error (exit code 127: command not found)');
+    expect(other?.message).toContain('the image has no `mytool` on its PATH');
+  });
+
   test('the same error for another executable gets no Dask hint', () => {
     const f = containerFailure(pod(['python', '-m', 'x'], {
       name: 'scheduler',
