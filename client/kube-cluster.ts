@@ -7,7 +7,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import type { Duration } from 'cdk8s';
 import type { DaskAutoscalerOptions, DaskClusterOptions, DaskWorkerGroupOptions } from '../lib/options';
 import { clusterSpecOf, workerTemplateOf } from '../lib/spec/from-options';
-import { replicasProblems, resourcesProblems } from '../lib/validation/props';
+import { idleProblems, replicasProblems, resourcesProblems } from '../lib/validation/props';
 import type { DaskCluster as DaskClusterObject, DaskClusterStatus, DaskWorkerGroup as DaskWorkerGroupObject, Pod } from '../lib/schema/generated/types';
 import { API_VERSION, clusterNameProblem, COMPONENT_SCHEDULER, defaultWorkerGroupName, GROUP, LABEL_CLUSTER, LABEL_COMPONENT, schedulerName, VERSION } from '../lib/schema/names';
 import { ignoreNotFound, isNotFound, mergePatchOptions } from '../operator/runtime/kube';
@@ -67,7 +67,7 @@ export class KubeCluster {
   static async create(opts: KubeClusterOptions): Promise<KubeCluster> {
     const problem = clusterNameProblem(opts.name);
     if (problem) throw new KubeClusterError(`invalid cluster name: ${problem}`);
-    const problems = [...replicasProblems('workers', opts.workers), ...resourcesProblems('resources', opts.resources)];
+    const problems = [...replicasProblems('workers', opts.workers), ...resourcesProblems('resources', opts.resources), ...idleProblems('', opts)];
     if (problems.length > 0) throw new KubeClusterError(problems.join('; '));
     const kc = opts.kubeConfig ?? defaultKubeConfig();
     const ns = opts.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
@@ -139,7 +139,7 @@ export class KubeCluster {
    * env and resources it leaves unset are the default group's current ones.
    */
   async addWorkerGroup(name: string, opts: DaskWorkerGroupOptions = {}): Promise<void> {
-    const problems = [...replicasProblems('workers', opts.workers), ...resourcesProblems('resources', opts.resources)];
+    const problems = [...replicasProblems('workers', opts.workers), ...resourcesProblems('resources', opts.resources), ...idleProblems('', opts)];
     if (problems.length > 0) throw new KubeClusterError(problems.join('; '));
     const cluster = await this.get();
     const c0 = cluster?.spec.worker.spec.containers[0];

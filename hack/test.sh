@@ -7,12 +7,12 @@
 #                                             plane), then node (one real node) in a second Jest run
 #   npm test -- --selectProjects unit         extra arguments go to Jest (--selectProjects picks the runs too)
 #
-# First use installs node_modules (with Node 24), builds the control plane and the node tier's kubelet, kube-proxy and
-# CoreDNS (Go, cached under ~/.cache/cdk8s-dask), the node's images (hack/images, cached there too), argocd-health
-# and helm and fetches the third-party CRDs (Go module proxy, cached there too), creates .venv with dask/distributed,
-# builds the Python package of the constructs and fills the npm cache for the consumer test; later runs reuse all of
-# it. The node project runs alone, after the others, so that two clusters never share the two cores; where the
-# machine cannot run containers it is skipped with one line saying why.
+# First use installs node_modules (with Node 24), builds the control plane, Kueue and the node tier's kubelet,
+# kube-proxy and CoreDNS (Go, cached under ~/.cache/cdk8s-dask), the node's images (hack/images, cached there too),
+# argocd-health and helm and fetches the third-party CRDs (Go module proxy, cached there too), creates .venv with
+# dask/distributed, builds the Python package of the constructs and fills the npm cache for the consumer test; later
+# runs reuse all of it. The node project runs alone, after the others, so that two clusters never share the two
+# cores; where the machine cannot run containers it is skipped with one line saying why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/lib/node.sh   # ensures node_modules and puts the pinned Node 24 first on PATH
@@ -34,6 +34,8 @@ step "GitOps tools (built or fetched once, cached under ${CDK8S_DASK_CACHE:-$HOM
 bash hack/argocd/build.sh >/dev/null
 bash hack/helm/build.sh >/dev/null
 bash hack/crds/fetch.sh >/dev/null
+step "Kueue controller for the Kueue integration tests (built once from the Go module proxy, cached under ${CDK8S_DASK_CACHE:-$HOME/.cache/cdk8s-dask}/kueue; the first build takes minutes, see docs/kueue.md)"
+bash hack/kueue/build.sh >/dev/null
 
 step "Python venv with dask/distributed (.venv)"
 bash hack/dask/venv.sh

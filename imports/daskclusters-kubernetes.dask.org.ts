@@ -98,11 +98,18 @@ export function toJson_DaskClusterProps(obj: DaskClusterProps | undefined): Reco
  */
 export interface DaskClusterSpec {
   /**
-   * Delete the cluster when its scheduler has been idle for longer than this many seconds. 0 (the default) never deletes it.
+   * Act (spec.idleAction) when the scheduler has been idle for longer than this many seconds. 0 (the default) never does.
    *
    * @schema DaskClusterSpec#idleTimeout
    */
   readonly idleTimeout?: number;
+
+  /**
+   * What an idle timeout does. Delete (the default, as upstream): the cluster is deleted. ScaleToZero: every worker group of the cluster is scaled to 0 (their replicas are remembered in the kubernetes.dask.org/replicas-before-idle annotation); the scheduler, its Service and client connections stay. When work arrives, a DaskAutoscaler scales the default group back up (its minimum applies again); without one, and for the other groups, the remembered replicas are restored. Data held only in worker memory is lost when the workers go.
+   *
+   * @schema DaskClusterSpec#idleAction
+   */
+  readonly idleAction?: DaskClusterSpecIdleAction;
 
   /**
    * Template of the scheduler Pod and its Service.
@@ -127,6 +134,7 @@ export function toJson_DaskClusterSpec(obj: DaskClusterSpec | undefined): Record
   if (obj === undefined) { return undefined; }
   const result = {
     'idleTimeout': obj.idleTimeout,
+    'idleAction': obj.idleAction,
     'scheduler': toJson_DaskClusterSpecScheduler(obj.scheduler),
     'worker': toJson_DaskClusterSpecWorker(obj.worker),
   };
@@ -134,6 +142,18 @@ export function toJson_DaskClusterSpec(obj: DaskClusterSpec | undefined): Record
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * What an idle timeout does. Delete (the default, as upstream): the cluster is deleted. ScaleToZero: every worker group of the cluster is scaled to 0 (their replicas are remembered in the kubernetes.dask.org/replicas-before-idle annotation); the scheduler, its Service and client connections stay. When work arrives, a DaskAutoscaler scales the default group back up (its minimum applies again); without one, and for the other groups, the remembered replicas are restored. Data held only in worker memory is lost when the workers go.
+ *
+ * @schema DaskClusterSpecIdleAction
+ */
+export enum DaskClusterSpecIdleAction {
+  /** Delete */
+  DELETE = "Delete",
+  /** ScaleToZero */
+  SCALE_TO_ZERO = "ScaleToZero",
+}
 
 /**
  * Template of the scheduler Pod and its Service.
@@ -161,6 +181,13 @@ export interface DaskClusterSpecScheduler {
    * @schema DaskClusterSpecScheduler#service
    */
   readonly service: DaskClusterSpecSchedulerService;
+
+  /**
+   * What a change to the scheduler template (metadata and spec) does to a running scheduler. OnDelete (the default, and the upstream behaviour): nothing until its Pod is deleted, then the new Pod follows the template. Recreate: the operator replaces the scheduler Pod with a Warning Event (SchedulerRecreated); everything the scheduler held in memory (tasks, results, client connections) is lost, and the workers reconnect to the new scheduler. The Service is not changed by either.
+   *
+   * @schema DaskClusterSpecScheduler#updateStrategy
+   */
+  readonly updateStrategy?: DaskClusterSpecSchedulerUpdateStrategy;
 }
 
 /**
@@ -173,6 +200,7 @@ export function toJson_DaskClusterSpecScheduler(obj: DaskClusterSpecScheduler | 
     'metadata': toJson_DaskClusterSpecSchedulerMetadata(obj.metadata),
     'spec': toJson_DaskClusterSpecSchedulerSpec(obj.spec),
     'service': toJson_DaskClusterSpecSchedulerService(obj.service),
+    'updateStrategy': obj.updateStrategy,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -678,6 +706,18 @@ export function toJson_DaskClusterSpecSchedulerService(obj: DaskClusterSpecSched
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * What a change to the scheduler template (metadata and spec) does to a running scheduler. OnDelete (the default, and the upstream behaviour): nothing until its Pod is deleted, then the new Pod follows the template. Recreate: the operator replaces the scheduler Pod with a Warning Event (SchedulerRecreated); everything the scheduler held in memory (tasks, results, client connections) is lost, and the workers reconnect to the new scheduler. The Service is not changed by either.
+ *
+ * @schema DaskClusterSpecSchedulerUpdateStrategy
+ */
+export enum DaskClusterSpecSchedulerUpdateStrategy {
+  /** OnDelete */
+  ON_DELETE = "OnDelete",
+  /** Recreate */
+  RECREATE = "Recreate",
+}
 
 /**
  * Labels and annotations added to the objects created from this template.

@@ -105,6 +105,34 @@ export interface DaskJobSpec {
   readonly job: DaskJobSpecJob;
 
   /**
+   * How many times a failed runner is retried, each time as a new runner Pod on the same cluster. Unset (the default) means no retries and, as upstream, no limit on in-place container restarts under restartPolicy OnFailure. When set, those restarts count towards the limit too (as in a batch/v1 Job); beyond it the job fails with reason BackoffLimitExceeded.
+   *
+   * @schema DaskJobSpec#backoffLimit
+   */
+  readonly backoffLimit?: number;
+
+  /**
+   * Seconds the job may be active, cluster start-up included, counted from when it was created or last resumed. When they are up, the runner and the cluster are deleted and the job fails with reason DeadlineExceeded. Unset: no deadline.
+   *
+   * @schema DaskJobSpec#activeDeadlineSeconds
+   */
+  readonly activeDeadlineSeconds?: number;
+
+  /**
+   * Delete the DaskJob itself (and with it the runner Pods) this many seconds after it finished (Successful or Failed). Unset: the DaskJob is kept.
+   *
+   * @schema DaskJobSpec#ttlSecondsAfterFinished
+   */
+  readonly ttlSecondsAfterFinished?: number;
+
+  /**
+   * A suspended job holds no Pods: created suspended it creates nothing; suspending a running job deletes its runner and cluster (condition Suspended, Event Suspended); resuming starts afresh with a new cluster and a new runner attempt. Kueue sets and clears it for jobs labelled kueue.x-k8s.io/queue-name. Default false.
+   *
+   * @schema DaskJobSpec#suspend
+   */
+  readonly suspend?: boolean;
+
+  /**
    * The DaskCluster created for the job (named after the job).
    *
    * @schema DaskJobSpec#cluster
@@ -120,6 +148,10 @@ export function toJson_DaskJobSpec(obj: DaskJobSpec | undefined): Record<string,
   if (obj === undefined) { return undefined; }
   const result = {
     'job': toJson_DaskJobSpecJob(obj.job),
+    'backoffLimit': obj.backoffLimit,
+    'activeDeadlineSeconds': obj.activeDeadlineSeconds,
+    'ttlSecondsAfterFinished': obj.ttlSecondsAfterFinished,
+    'suspend': obj.suspend,
     'cluster': toJson_DaskJobSpecCluster(obj.cluster),
   };
   // filter undefined values
@@ -558,11 +590,18 @@ export function toJson_DaskJobSpecClusterMetadata(obj: DaskJobSpecClusterMetadat
  */
 export interface DaskJobSpecClusterSpec {
   /**
-   * Delete the cluster when its scheduler has been idle for longer than this many seconds. 0 (the default) never deletes it.
+   * Act (spec.idleAction) when the scheduler has been idle for longer than this many seconds. 0 (the default) never does.
    *
    * @schema DaskJobSpecClusterSpec#idleTimeout
    */
   readonly idleTimeout?: number;
+
+  /**
+   * What an idle timeout does. Delete (the default, as upstream): the cluster is deleted. ScaleToZero: every worker group of the cluster is scaled to 0 (their replicas are remembered in the kubernetes.dask.org/replicas-before-idle annotation); the scheduler, its Service and client connections stay. When work arrives, a DaskAutoscaler scales the default group back up (its minimum applies again); without one, and for the other groups, the remembered replicas are restored. Data held only in worker memory is lost when the workers go.
+   *
+   * @schema DaskJobSpecClusterSpec#idleAction
+   */
+  readonly idleAction?: DaskJobSpecClusterSpecIdleAction;
 
   /**
    * Template of the scheduler Pod and its Service.
@@ -587,6 +626,7 @@ export function toJson_DaskJobSpecClusterSpec(obj: DaskJobSpecClusterSpec | unde
   if (obj === undefined) { return undefined; }
   const result = {
     'idleTimeout': obj.idleTimeout,
+    'idleAction': obj.idleAction,
     'scheduler': toJson_DaskJobSpecClusterSpecScheduler(obj.scheduler),
     'worker': toJson_DaskJobSpecClusterSpecWorker(obj.worker),
   };
@@ -1666,6 +1706,18 @@ export function toJson_DaskJobSpecJobSpecVolumes(obj: DaskJobSpecJobSpecVolumes 
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * What an idle timeout does. Delete (the default, as upstream): the cluster is deleted. ScaleToZero: every worker group of the cluster is scaled to 0 (their replicas are remembered in the kubernetes.dask.org/replicas-before-idle annotation); the scheduler, its Service and client connections stay. When work arrives, a DaskAutoscaler scales the default group back up (its minimum applies again); without one, and for the other groups, the remembered replicas are restored. Data held only in worker memory is lost when the workers go.
+ *
+ * @schema DaskJobSpecClusterSpecIdleAction
+ */
+export enum DaskJobSpecClusterSpecIdleAction {
+  /** Delete */
+  DELETE = "Delete",
+  /** ScaleToZero */
+  SCALE_TO_ZERO = "ScaleToZero",
+}
+
+/**
  * Template of the scheduler Pod and its Service.
  *
  * @schema DaskJobSpecClusterSpecScheduler
@@ -1691,6 +1743,13 @@ export interface DaskJobSpecClusterSpecScheduler {
    * @schema DaskJobSpecClusterSpecScheduler#service
    */
   readonly service: DaskJobSpecClusterSpecSchedulerService;
+
+  /**
+   * What a change to the scheduler template (metadata and spec) does to a running scheduler. OnDelete (the default, and the upstream behaviour): nothing until its Pod is deleted, then the new Pod follows the template. Recreate: the operator replaces the scheduler Pod with a Warning Event (SchedulerRecreated); everything the scheduler held in memory (tasks, results, client connections) is lost, and the workers reconnect to the new scheduler. The Service is not changed by either.
+   *
+   * @schema DaskJobSpecClusterSpecScheduler#updateStrategy
+   */
+  readonly updateStrategy?: DaskJobSpecClusterSpecSchedulerUpdateStrategy;
 }
 
 /**
@@ -1703,6 +1762,7 @@ export function toJson_DaskJobSpecClusterSpecScheduler(obj: DaskJobSpecClusterSp
     'metadata': toJson_DaskJobSpecClusterSpecSchedulerMetadata(obj.metadata),
     'spec': toJson_DaskJobSpecClusterSpecSchedulerSpec(obj.spec),
     'service': toJson_DaskJobSpecClusterSpecSchedulerService(obj.service),
+    'updateStrategy': obj.updateStrategy,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -5172,6 +5232,18 @@ export function toJson_DaskJobSpecClusterSpecSchedulerService(obj: DaskJobSpecCl
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * What a change to the scheduler template (metadata and spec) does to a running scheduler. OnDelete (the default, and the upstream behaviour): nothing until its Pod is deleted, then the new Pod follows the template. Recreate: the operator replaces the scheduler Pod with a Warning Event (SchedulerRecreated); everything the scheduler held in memory (tasks, results, client connections) is lost, and the workers reconnect to the new scheduler. The Service is not changed by either.
+ *
+ * @schema DaskJobSpecClusterSpecSchedulerUpdateStrategy
+ */
+export enum DaskJobSpecClusterSpecSchedulerUpdateStrategy {
+  /** OnDelete */
+  ON_DELETE = "OnDelete",
+  /** Recreate */
+  RECREATE = "Recreate",
+}
 
 /**
  * Labels and annotations added to the objects created from this template.

@@ -8,7 +8,7 @@ import { API_VERSION, clusterNameProblem, DASK_CLUSTER, defaultWorkerGroupName, 
 import { schedulerAddress as renderSchedulerAddress } from './render/scheduler';
 import { DEFAULT_IMAGE_REPOSITORY, DEFAULT_IMAGE_TAG, DEFAULT_WORKERS } from './spec/cluster-spec';
 import { clusterSpecOf, idleTimeoutSeconds, imageOf } from './spec/from-options';
-import { replicasProblems, resourcesProblems } from './validation/props';
+import { idleProblems, replicasProblems, resourcesProblems } from './validation/props';
 import { DaskWorkerGroup } from './worker-group';
 
 /** Props of a DaskCluster. Defaults reproduce `KubeCluster(name=..., n_workers=3)` of the upstream Python client. */
@@ -104,6 +104,7 @@ export class DaskCluster extends DaskResource implements IDaskCluster {
     if (nameProblem) problems.push(`DaskCluster name ${nameProblem}. Pass a valid \`name\` prop.`);
     problems.push(...replicasProblems('workers', p.workers));
     problems.push(...resourcesProblems('DaskCluster', p.resources));
+    problems.push(...idleProblems('', p));
     for (const [what, port] of Object.entries(p.schedulerServicePorts ?? {})) {
       if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) problems.push(`schedulerServicePorts.${what} must be a port number 1-65535, got ${port}`);
     }

@@ -1,54 +1,29 @@
 import { Construct } from 'constructs';
-import type { EnvValue } from './env';
-import type { DaskClusterOptions, DaskMetadata } from './options';
+import type { DaskJobOptions } from './options';
 import { DaskResource, DaskResourceProps } from './resource';
-import { replicasProblems, resourcesProblems } from './validation/props';
-import type { ContainerResources } from './resources';
-import type { Container, DaskJobSpec, PodSpec } from './schema/generated/types';
+import { idleProblems, jobLifecycleProblems, replicasProblems, resourcesProblems } from './validation/props';
 import { clusterNameProblem, DASK_JOB } from './schema/names';
-import { clusterSpecOf, envVars, resourceRequirements } from './spec/from-options';
-
-/** What Kubernetes does when the runner container exits (`spec.job.spec.restartPolicy`). */
-export enum RestartPolicy {
-  /** Restart the runner until it exits 0. */
-  ON_FAILURE = 'OnFailure',
-  /** Run it once; a non-zero exit fails the job. */
-  NEVER = 'Never',
-}
-
-/** The runner (client) Pod of a DaskJob. */
-export interface DaskJobRunnerOptions {
-  /** Runner image. @default - the cluster's image */
-  readonly image?: string;
-  /** Container command. @default - the image's entrypoint */
-  readonly command?: string[];
-  /** Container arguments, e.g. ['python', '-m', 'etl']. @default - none */
-  readonly args?: string[];
-  /** Environment variables with plain values, in order; DASK_SCHEDULER_ADDRESS is injected by the operator. @default - none */
-  readonly env?: { [name: string]: string };
-  /** Environment variables from Pod fields, Secrets, ConfigMaps or resources; after `env`. @default - none */
-  readonly envValues?: { [name: string]: EnvValue };
-  /** Requests and limits of the runner container. @default - none */
-  readonly resources?: ContainerResources;
-  /** @default RestartPolicy.ON_FAILURE */
-  readonly restartPolicy?: RestartPolicy;
-  /** Labels and annotations of the runner Pod. @default - none */
-  readonly metadata?: DaskMetadata;
-  /** Escape hatch: the whole runner Pod spec, as Kubernetes JSON (a core/v1 PodSpec). @default - generated from the options above */
-  readonly podSpec?: { [key: string]: any };
-}
+import { jobSpecOf } from './spec/from-options';
 
 /** Props of a DaskJob. */
-export interface DaskJobProps extends DaskResourceProps {
-  /** The runner Pod. */
-  readonly runner: DaskJobRunnerOptions;
-  /** The cluster created for the job (named after the job). @default - a default cluster (3 workers) */
-  readonly cluster?: DaskClusterOptions;
-}
+export interface DaskJobProps extends DaskResourceProps, DaskJobOptions {}
 
 /**
- * A Dask batch job (kubernetes.dask.org/v1 DaskJob): a runner Pod plus a DaskCluster named after the job; the cluster
- * is removed when the runner exits successfully (or fails for good).
+ * A Dask batch job (kubernetes.dask.org/v1 DaskJob): a runner Pod plus a DaskCluster named after the job. The cluster
+ * is removed when the runner succeeds, or when the job fails for good: after `backoffLimit` retries (each a new runner
+ * Pod on the same cluster), or when `activeDeadline` passes. `suspend` holds the job without Pods; `ttlAfterFinished`
+ * deletes it some time after it finished. Status keeps the upstream `jobStatus` values, plus batch/v1-style conditions
+ * `Suspended`, `Complete` and `Failed` (docs/daskjob.md). Labelled `kueue.x-k8s.io/queue-name`, it waits for Kueue's
+ * admission when the operator's Kueue integration is on (docs/kueue.md).
+ *
+ * @example
+ * new DaskJob(chart, 'nightly', {
+ *   runner: { args: ['python', '-m', 'etl'], restartPolicy: RestartPolicy.NEVER },
+ *   cluster: { workers: 4 },
+ *   backoffLimit: 2,
+ *   activeDeadline: Duration.hours(2),
+ *   ttlAfterFinished: Duration.days(1),
+ * });
  */
 export class DaskJob extends DaskResource {
   private readonly props: DaskJobProps;
@@ -60,26 +35,7 @@ export class DaskJob extends DaskResource {
 
   /** @internal */
   public _renderSpec(): object {
-    const r = this.props.runner;
-    const cluster = clusterSpecOf(this.name, this.props.cluster ?? {});
-    const image = cluster.worker.spec.containers[0].image;
-    const container = Object.fromEntries(Object.entries({
-      name: 'job',
-      image: r.image ?? image,
-      command: r.command,
-      args: r.args,
-      env: envVars(r),
-      resources: resourceRequirements(r.resources),
-    }).filter(([, v]) => v !== undefined)) as unknown as Container;
-    const jobSpec: PodSpec = r.podSpec
-      ? (JSON.parse(JSON.stringify(r.podSpec)) as PodSpec)
-      : { containers: [container], restartPolicy: r.restartPolicy ?? RestartPolicy.ON_FAILURE };
-    const metadata = r.metadata && { ...(r.metadata.labels ? { labels: { ...r.metadata.labels } } : {}), ...(r.metadata.annotations ? { annotations: { ...r.metadata.annotations } } : {}) };
-    const spec: DaskJobSpec = {
-      job: { ...(metadata ? { metadata } : {}), spec: jobSpec },
-      cluster: { spec: cluster },
-    };
-    return spec;
+    return jobSpecOf(this.name, this.props);
   }
 
   /** @internal */
@@ -90,6 +46,8 @@ export class DaskJob extends DaskResource {
     problems.push(...replicasProblems('cluster.workers', this.props.cluster?.workers));
     problems.push(...resourcesProblems('DaskJob cluster', this.props.cluster?.resources));
     problems.push(...resourcesProblems('DaskJob runner', this.props.runner.resources));
+    problems.push(...idleProblems('cluster.', this.props.cluster ?? {}));
+    problems.push(...jobLifecycleProblems(this.props));
     return problems;
   }
 }

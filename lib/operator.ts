@@ -2,7 +2,7 @@ import { ApiObject, Chart, JsonPatch, Size } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ContainerResources, Cpu } from './resources';
 import { customResourceDefinitions } from './schema/crds';
-import { DEFAULT_OPERATOR_IMAGE, LEADER_ELECTION_RULES, OPERATOR_RULES, OPERATOR_VERSION } from './operator-rbac';
+import { DEFAULT_OPERATOR_IMAGE, KUEUE_CLUSTER_RULES, KUEUE_RULES, LEADER_ELECTION_RULES, OPERATOR_RULES, OPERATOR_VERSION } from './operator-rbac';
 import { resourceRequirements } from './spec/from-options';
 
 /** When the kubelet pulls the operator image. */
@@ -61,6 +61,13 @@ export interface DaskOperatorProps {
   readonly extraRules?: PolicyRule[];
   /** Extra environment variables of the operator container. @default - none */
   readonly env?: { [name: string]: string };
+  /**
+   * Admit DaskJobs labelled `kueue.x-k8s.io/queue-name` through Kueue: the operator runs with `--kueue` and may manage
+   * Kueue Workloads and read ResourceFlavors and WorkloadPriorityClasses. Kueue (its CRDs and controller) must be
+   * installed. See docs/kueue.md.
+   * @default false
+   */
+  readonly kueue?: boolean;
 }
 
 const NAME = 'dask-operator';
@@ -122,10 +129,11 @@ export class DaskOperator extends Construct {
     }
     this.serviceAccount = new ApiObject(this, 'ServiceAccount', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace: ns, labels } });
     const subject = { kind: 'ServiceAccount', name: NAME, namespace: ns };
-    const rules = [...OPERATOR_RULES, ...(props.extraRules ?? []).map((r) => ({ ...r }))];
+    const kueue = props.kueue ?? false;
+    const rules = [...OPERATOR_RULES, ...(kueue ? KUEUE_RULES : []), ...(props.extraRules ?? []).map((r) => ({ ...r }))];
 
     if (watch.length === 0) {
-      const role = new ApiObject(this, 'ClusterRole', { ...RBAC, kind: 'ClusterRole', metadata: { name: NAME, labels }, rules });
+      const role = new ApiObject(this, 'ClusterRole', { ...RBAC, kind: 'ClusterRole', metadata: { name: NAME, labels }, rules: [...rules, ...(kueue ? KUEUE_CLUSTER_RULES : [])] });
       const binding = new ApiObject(this, 'ClusterRoleBinding', {
         ...RBAC,
         kind: 'ClusterRoleBinding',
@@ -146,6 +154,17 @@ export class DaskOperator extends Construct {
         });
       }
     }
+    if (kueue && watch.length > 0) {
+      const role = new ApiObject(this, 'KueueClusterRole', { ...RBAC, kind: 'ClusterRole', metadata: { name: `${NAME}-kueue`, labels }, rules: KUEUE_CLUSTER_RULES });
+      const binding = new ApiObject(this, 'KueueClusterRoleBinding', {
+        ...RBAC,
+        kind: 'ClusterRoleBinding',
+        metadata: { name: `${NAME}-kueue`, labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${NAME}-kueue` },
+        subjects: [subject],
+      });
+      clusterScoped.push(role, binding);
+    }
     new ApiObject(this, 'LeaderElectionRole', { ...RBAC, kind: 'Role', metadata: { name: `${NAME}-leader-election`, namespace: ns, labels }, rules: LEADER_ELECTION_RULES });
     new ApiObject(this, 'LeaderElectionRoleBinding', {
       ...RBAC,
@@ -164,6 +183,7 @@ export class DaskOperator extends Construct {
       `--leader-election-namespace=${ns}`,
       ...(watch.length > 0 ? [`--namespaces=${[...new Set(watch)].sort().join(',')}`] : []),
       ...(props.plugins && props.plugins.length > 0 ? [`--plugins=${props.plugins.join(',')}`] : []),
+      ...(kueue ? ['--kueue'] : []),
     ];
     const probe = (path: string, initialDelaySeconds: number) => ({
       httpGet: { path, port: 'metrics' },

@@ -14,6 +14,36 @@ export enum SchedulerServiceType {
   LOAD_BALANCER = 'LoadBalancer',
 }
 
+/** What a DaskCluster does once its scheduler has been idle longer than its idle timeout (`spec.idleAction`). */
+export enum DaskIdleAction {
+  /** Delete the cluster (the upstream behaviour). */
+  DELETE = 'Delete',
+  /**
+   * Scale every worker group to zero and keep the scheduler (and its clients' connections); work arriving scales the
+   * workers back up, through the cluster's autoscaler if it has one. Data held only in worker memory is lost.
+   */
+  SCALE_TO_ZERO = 'ScaleToZero',
+}
+
+/** What a change to the scheduler template does to a running scheduler (`spec.scheduler.updateStrategy`). */
+export enum SchedulerUpdateStrategy {
+  /** Nothing until the scheduler Pod is deleted; its replacement follows the template (the upstream behaviour). */
+  ON_DELETE = 'OnDelete',
+  /**
+   * The operator replaces the scheduler Pod, with a Warning Event: everything the scheduler held in memory (tasks,
+   * results, client connections) is lost; the workers reconnect to the new scheduler.
+   */
+  RECREATE = 'Recreate',
+}
+
+/** What Kubernetes does when the runner container exits (`spec.job.spec.restartPolicy`). */
+export enum RestartPolicy {
+  /** Restart the runner until it exits 0. */
+  ON_FAILURE = 'OnFailure',
+  /** Run it once; a non-zero exit fails the attempt. */
+  NEVER = 'Never',
+}
+
 /** Labels and annotations of an object, or of the objects created from a template. */
 export interface DaskMetadata {
   /** @default - none */
@@ -83,8 +113,16 @@ export interface DaskClusterOptions {
   readonly schedulerServiceType?: SchedulerServiceType;
   /** Ports of the `{name}-scheduler` Service; workers get the comm port in DASK_SCHEDULER_ADDRESS. @default - comm 8786, dashboard 8787 */
   readonly schedulerServicePorts?: SchedulerServicePorts;
-  /** Delete the cluster once its scheduler has been idle this long (`idleTimeout`, whole seconds). @default - never */
+  /** Act (`idleAction`) once the scheduler has been idle this long (`idleTimeout`, whole seconds). @default - never */
   readonly idleTimeout?: Duration;
+  /** What the idle timeout does (`idleAction`); needs `idleTimeout`. @default DaskIdleAction.DELETE */
+  readonly idleAction?: DaskIdleAction;
+  /**
+   * What a change to the scheduler template (image, env, args, metadata, ...) does to a running scheduler
+   * (`scheduler.updateStrategy`).
+   * @default SchedulerUpdateStrategy.ON_DELETE
+   */
+  readonly schedulerUpdateStrategy?: SchedulerUpdateStrategy;
   /** Labels and annotations of the scheduler Pod and Service. @default - none */
   readonly schedulerMetadata?: DaskMetadata;
   /** Labels and annotations of the worker Pods. @default - none */
@@ -103,4 +141,53 @@ export interface DaskAutoscalerOptions {
   readonly minimum?: number;
   /** Most workers. */
   readonly maximum: number;
+}
+
+/** The runner (client) Pod of a DaskJob (`spec.job`). */
+export interface DaskJobRunnerOptions {
+  /** Runner image. @default - the cluster's image */
+  readonly image?: string;
+  /** Container command. @default - the image's entrypoint */
+  readonly command?: string[];
+  /** Container arguments, e.g. ['python', '-m', 'etl']. @default - none */
+  readonly args?: string[];
+  /** Environment variables with plain values, in order; DASK_SCHEDULER_ADDRESS is injected by the operator. @default - none */
+  readonly env?: { [name: string]: string };
+  /** Environment variables from Pod fields, Secrets, ConfigMaps or resources; after `env`. @default - none */
+  readonly envValues?: { [name: string]: EnvValue };
+  /** Requests and limits of the runner container. @default - none */
+  readonly resources?: ContainerResources;
+  /** @default RestartPolicy.ON_FAILURE */
+  readonly restartPolicy?: RestartPolicy;
+  /** Labels and annotations of the runner Pod. @default - none */
+  readonly metadata?: DaskMetadata;
+  /** Escape hatch: the whole runner Pod spec, as Kubernetes JSON (a core/v1 PodSpec). @default - generated from the options above */
+  readonly podSpec?: { [key: string]: any };
+}
+
+/** What a DaskJob is made of: its runner, its cluster and its lifecycle (docs/daskjob.md). */
+export interface DaskJobOptions {
+  /** The runner Pod. */
+  readonly runner: DaskJobRunnerOptions;
+  /** The cluster created for the job (named after the job). @default - a default cluster (3 workers) */
+  readonly cluster?: DaskClusterOptions;
+  /**
+   * How many times a failed runner is retried, each retry a new runner Pod on the same cluster (`spec.backoffLimit`).
+   * When set, in-place container restarts (RestartPolicy.ON_FAILURE) count towards it too, as in a batch/v1 Job.
+   * @default - no retries, and no limit on in-place restarts: the upstream DaskJob's behaviour (batch/v1 Job defaults
+   *   to 6; a runner that is not idempotent must not be re-run unasked, so retries are opt-in here)
+   * @see https://kubernetes.io/docs/concepts/workloads/controllers/job/#pod-backoff-failure-policy
+   */
+  readonly backoffLimit?: number;
+  /**
+   * How long the job may be active, cluster start-up included, counted from its creation or last resume
+   * (`spec.activeDeadlineSeconds`, whole seconds). Then the runner and cluster are deleted and the job fails
+   * (reason DeadlineExceeded).
+   * @default - no deadline
+   */
+  readonly activeDeadline?: Duration;
+  /** Delete the DaskJob itself this long after it finished (`spec.ttlSecondsAfterFinished`, whole seconds). @default - kept */
+  readonly ttlAfterFinished?: Duration;
+  /** Create the job suspended (`spec.suspend`): nothing is created until it is set to false. @default false */
+  readonly suspend?: boolean;
 }

@@ -30,6 +30,8 @@ export interface OperatorConfig {
   readonly kubeApiQps: number;
   /** Requests that may go at once before the rate limit applies. */
   readonly kubeApiBurst: number;
+  /** Admit DaskJobs labelled kueue.x-k8s.io/queue-name through Kueue (needs Kueue's CRDs installed). */
+  readonly kueue: boolean;
 }
 
 interface FlagSpec {
@@ -59,6 +61,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'resync-seconds', help: 'full relist of every watch this often (each informer adds 0-10% jitter)', default: '600' },
   { name: 'kube-api-qps', help: 'client-side rate limit: API-server requests per second (lists, watch starts and writes; leader election has its own)', default: '20' },
   { name: 'kube-api-burst', help: 'client-side rate limit: requests that may go at once before the rate applies', default: '30' },
+  { name: 'kueue', help: 'Kueue integration: DaskJobs labelled kueue.x-k8s.io/queue-name wait for Kueue to admit their Workload (needs Kueue installed; docs/kueue.md)', default: 'false', boolean: true },
 ];
 
 export class ConfigError extends Error {}
@@ -137,5 +140,6 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     resyncSeconds: int('resync-seconds', get('resync-seconds'), 0),
     kubeApiQps: positive('kube-api-qps', get('kube-api-qps')),
     kubeApiBurst: int('kube-api-burst', get('kube-api-burst'), 1),
+    kueue: bool('kueue'),
   };
 }

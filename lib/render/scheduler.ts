@@ -3,6 +3,7 @@ import {
   COMPONENT_SCHEDULER, LABEL_CLUSTER, LABEL_COMPONENT, PORT_NAME_COMM, PORT_NAME_DASHBOARD,
   SCHEDULER_COMM_PORT, SCHEDULER_DASHBOARD_PORT, schedulerName,
 } from '../schema/names';
+import { createHash } from 'node:crypto';
 import { clone } from './env';
 import { childMetadata, withDefaultIstioInject, withoutServiceAccountToken } from './metadata';
 import { DEFAULT_CLUSTER_DOMAIN, RenderOptions } from './options';
@@ -10,7 +11,19 @@ import { DEFAULT_CLUSTER_DOMAIN, RenderOptions } from './options';
 /** Labels selecting a cluster's scheduler Pod. */
 export const schedulerSelector = (cluster: string): Record<string, string> => ({ [LABEL_CLUSTER]: cluster, [LABEL_COMPONENT]: COMPONENT_SCHEDULER });
 
-/** The scheduler Pod `{cluster}-scheduler`. */
+/** Annotation on scheduler Pods: hash of the scheduler template they were made from (updateStrategy Recreate). */
+export const ANNOTATION_SCHEDULER_TEMPLATE_HASH = 'kubernetes.dask.org/scheduler-template-hash';
+
+/**
+ * Hash of what the scheduler Pod is made from: the template's metadata and pod spec as the user wrote them (not what
+ * the operator injects, so an operator upgrade never counts as a template change): 10 hex chars.
+ */
+export function schedulerTemplateHash(cluster: DaskCluster): string {
+  const { metadata, spec } = cluster.spec.scheduler;
+  return createHash('sha256').update(JSON.stringify({ metadata: metadata ?? {}, spec })).digest('hex').slice(0, 10);
+}
+
+/** The scheduler Pod `{cluster}-scheduler`, annotated with its template hash. */
 export function schedulerPod(cluster: DaskCluster, opts: RenderOptions = {}): Pod {
   const name = cluster.metadata.name as string;
   const spec = clone(cluster.spec.scheduler.spec);
@@ -22,6 +35,7 @@ export function schedulerPod(cluster: DaskCluster, opts: RenderOptions = {}): Po
   }
   const metadata = childMetadata(cluster, schedulerName(name), cluster.spec.scheduler.metadata, schedulerSelector(name));
   metadata.labels = withDefaultIstioInject(metadata.labels ?? {});
+  metadata.annotations = { ...(metadata.annotations ?? {}), [ANNOTATION_SCHEDULER_TEMPLATE_HASH]: schedulerTemplateHash(cluster) };
   return { apiVersion: 'v1', kind: 'Pod', metadata, spec: withoutServiceAccountToken(spec) } as Pod;
 }
 

@@ -13,6 +13,8 @@ import { schedulerAddress } from './scheduler';
 export const ANNOTATION_TEMPLATE_HASH = 'kubernetes.dask.org/worker-template-hash';
 /** Annotation on a default worker group: the DaskCluster's spec.worker.replicas last applied to it. */
 export const ANNOTATION_CLUSTER_REPLICAS = 'kubernetes.dask.org/cluster-replicas';
+/** Annotation on a worker group scaled to zero by an idle timeout (idleAction ScaleToZero): its replicas before. */
+export const ANNOTATION_REPLICAS_BEFORE_IDLE = 'kubernetes.dask.org/replicas-before-idle';
 
 /**
  * The default worker group `{cluster}-default`: the cluster's worker template. `replicas` is the group's own unless

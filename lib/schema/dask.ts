@@ -11,7 +11,7 @@ import {
 
 const str = (description: string): JSONSchema => ({ type: 'string', description });
 const int32 = (description: string, extra: JSONSchema = {}): JSONSchema => ({ type: 'integer', format: 'int32', description, ...extra });
-const int64 = (description: string): JSONSchema => ({ type: 'integer', format: 'int64', description });
+const int64 = (description: string, extra: JSONSchema = {}): JSONSchema => ({ type: 'integer', format: 'int64', description, ...extra });
 const time = (description: string, nullable = false): JSONSchema => ({ type: 'string', format: 'date-time', description, ...(nullable ? { nullable } : {}) });
 const stringMap = (description: string): JSONSchema => ({ type: 'object', additionalProperties: { type: 'string' }, description });
 
@@ -56,6 +56,16 @@ export const daskScheduler: JSONSchema = {
       $k8s: 'io.k8s.api.core.v1.ServiceSpec',
       description: 'Spec of the `{cluster}-scheduler` Service. If `selector` is omitted the operator selects the scheduler Pod.',
     },
+    updateStrategy: {
+      type: 'string',
+      enum: ['OnDelete', 'Recreate'],
+      description:
+        'What a change to the scheduler template (metadata and spec) does to a running scheduler. OnDelete (the default, ' +
+        'and the upstream behaviour): nothing until its Pod is deleted, then the new Pod follows the template. Recreate: ' +
+        'the operator replaces the scheduler Pod with a Warning Event (SchedulerRecreated); everything the scheduler held ' +
+        'in memory (tasks, results, client connections) is lost, and the workers reconnect to the new scheduler. The ' +
+        'Service is not changed by either.',
+    },
   },
 };
 
@@ -64,7 +74,17 @@ export const daskClusterSpec: JSONSchema = {
   description: 'Desired state of a Dask cluster: one scheduler and a default worker group.',
   required: ['scheduler', 'worker'],
   properties: {
-    idleTimeout: int32('Delete the cluster when its scheduler has been idle for longer than this many seconds. 0 (the default) never deletes it.', { default: 0 }),
+    idleTimeout: int32('Act (spec.idleAction) when the scheduler has been idle for longer than this many seconds. 0 (the default) never does.', { default: 0 }),
+    idleAction: {
+      type: 'string',
+      enum: ['Delete', 'ScaleToZero'],
+      description:
+        'What an idle timeout does. Delete (the default, as upstream): the cluster is deleted. ScaleToZero: every worker ' +
+        'group of the cluster is scaled to 0 (their replicas are remembered in the kubernetes.dask.org/replicas-before-idle ' +
+        'annotation); the scheduler, its Service and client connections stay. When work arrives, a DaskAutoscaler scales the ' +
+        'default group back up (its minimum applies again); without one, and for the other groups, the remembered replicas ' +
+        'are restored. Data held only in worker memory is lost when the workers go.',
+    },
     scheduler: daskScheduler,
     worker: daskWorker,
   },
@@ -170,6 +190,29 @@ export const daskJobSpec: JSONSchema = {
         spec: podSpec('Pod spec of the runner. restartPolicy defaults to OnFailure.', { restartPolicy: 'OnFailure' }),
       },
     },
+    backoffLimit: int32(
+      'How many times a failed runner is retried, each time as a new runner Pod on the same cluster. Unset (the default) means ' +
+      'no retries and, as upstream, no limit on in-place container restarts under restartPolicy OnFailure. When set, those ' +
+      'restarts count towards the limit too (as in a batch/v1 Job); beyond it the job fails with reason BackoffLimitExceeded.',
+      { minimum: 0 },
+    ),
+    activeDeadlineSeconds: int64(
+      'Seconds the job may be active, cluster start-up included, counted from when it was created or last resumed. When they ' +
+      'are up, the runner and the cluster are deleted and the job fails with reason DeadlineExceeded. Unset: no deadline.',
+      { minimum: 1 },
+    ),
+    ttlSecondsAfterFinished: int32(
+      'Delete the DaskJob itself (and with it the runner Pods) this many seconds after it finished (Successful or Failed). ' +
+      'Unset: the DaskJob is kept.',
+      { minimum: 0 },
+    ),
+    suspend: {
+      type: 'boolean',
+      description:
+        'A suspended job holds no Pods: created suspended it creates nothing; suspending a running job deletes its runner and ' +
+        'cluster (condition Suspended, Event Suspended); resuming starts afresh with a new cluster and a new runner attempt. ' +
+        'Kueue sets and clears it for jobs labelled kueue.x-k8s.io/queue-name. Default false.',
+    },
     cluster: {
       $type: 'DaskJobClusterTemplate',
       type: 'object',
@@ -190,9 +233,12 @@ export const daskJobStatus: JSONSchema = {
   properties: {
     jobStatus: str('JobCreated, ClusterCreated, Running, Successful or Failed (same values as the upstream operator).'),
     clusterName: str('Name of the DaskCluster created for the job.'),
-    jobRunnerPodName: str('Name of the runner Pod.'),
-    startTime: time('When the runner Pod started running.', true),
-    endTime: time('When the runner Pod finished.', true),
+    jobRunnerPodName: str('Name of the current runner Pod: {job}-runner-{5 characters of the job uid}-{attempt}.'),
+    startTime: time('When a runner Pod of the current launch first ran.', true),
+    endTime: time('When the job finished (the runner succeeded, or the job failed for good).', true),
+    attempts: int32('Runner Pods created so far (runner attempts, across retries and resumes). The current one is jobRunnerPodName.'),
+    failed: int32('Runner attempts that failed (counted against spec.backoffLimit).'),
+    launchTime: time('When the job was last launched (created, or resumed from suspension): spec.activeDeadlineSeconds counts from here.'),
     observedGeneration,
     conditions,
   },
@@ -273,6 +319,8 @@ export const KIND_SCHEMAS: readonly KindSchema[] = [
       { name: 'Status', type: 'string', jsonPath: '.status.jobStatus' },
       { name: 'Number Of Workers', type: 'integer', jsonPath: '.spec.cluster.spec.worker.replicas' },
       age,
+      { name: 'Attempts', type: 'integer', description: 'Runner Pods created so far', jsonPath: '.status.attempts', priority: 1 },
+      { name: 'Suspended', type: 'boolean', description: 'Whether the job is suspended', jsonPath: '.spec.suspend', priority: 1 },
     ],
     rules: nameRules('DaskJob', MAX_CLUSTER_NAME_LENGTH, true),
   },

@@ -47,7 +47,25 @@ export const PORT_NAME_DASHBOARD = 'http-dashboard';
 
 export const schedulerName = (cluster: string): string => `${cluster}-scheduler`;
 export const defaultWorkerGroupName = (cluster: string): string => `${cluster}-default`;
+/** The upstream operator's single runner Pod name, `{job}-runner`: what jobs started by it (or by us before attempts) use. */
 export const jobRunnerName = (job: string): string => `${job}-runner`;
+
+/**
+ * Runner Pod of one attempt: `{job}-runner-{5 hex of the job uid}-{attempt}` (attempts count from 1). The uid part keeps
+ * a DaskJob deleted and re-created under the same name from meeting its predecessor's runner, still terminating
+ * (dask/dask-kubernetes#829); the attempt part gives every retry and every resume a fresh Pod.
+ */
+export function jobRunnerPodName(job: string, uid: string, attempt: number): string {
+  return `${jobRunnerName(job)}-${uid.replace(/-/g, '').slice(0, 5).toLowerCase()}-${attempt}`;
+}
+
+/** Annotation on runner Pods: the attempt number (1, 2, ...). */
+export const ANNOTATION_JOB_ATTEMPT = 'kubernetes.dask.org/job-attempt';
+
+/** Kueue's queue label: a DaskJob carrying it is admitted by Kueue (docs/kueue.md). */
+export const LABEL_KUEUE_QUEUE_NAME = 'kueue.x-k8s.io/queue-name';
+/** Kueue's label naming a WorkloadPriorityClass for a queued job. */
+export const LABEL_KUEUE_PRIORITY_CLASS = 'kueue.x-k8s.io/priority-class';
 
 /** Why a cluster name is unusable, or undefined when it is fine. */
 export function clusterNameProblem(name: string): string | undefined {

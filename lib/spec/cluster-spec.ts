@@ -153,6 +153,10 @@ export interface ClusterSpecOptions extends WorkerSpecOptions {
   /** Service port of the dashboard (http-dashboard). @default 8787 */
   readonly dashboardPort?: number;
   readonly idleTimeout?: number;
+  /** What an idle timeout does. @default - 'Delete' (left out of the spec) */
+  readonly idleAction?: 'Delete' | 'ScaleToZero';
+  /** What a changed scheduler template does to a running scheduler. @default - 'OnDelete' (left out of the spec) */
+  readonly schedulerUpdateStrategy?: 'OnDelete' | 'Recreate';
   readonly schedulerMetadata?: SimpleObjectMeta;
   readonly workerMetadata?: SimpleObjectMeta;
   readonly schedulerExtraArgs?: readonly string[];
@@ -175,5 +179,7 @@ export function clusterSpec(opts: ClusterSpecOptions): DaskClusterSpec {
     worker: workerTemplate({ ...opts, metadata: opts.workerMetadata }),
   };
   if (opts.idleTimeout !== undefined && opts.idleTimeout !== 0) spec.idleTimeout = opts.idleTimeout;
+  if (opts.idleAction !== undefined) spec.idleAction = opts.idleAction;
+  if (opts.schedulerUpdateStrategy !== undefined) spec.scheduler.updateStrategy = opts.schedulerUpdateStrategy;
   return spec;
 }

@@ -3,9 +3,9 @@
  * constructs and by the TypeScript client, so both write the same resource for the same options.
  */
 import type { Size } from 'cdk8s';
-import type { DaskClusterOptions, DaskMetadata, DaskWorkerGroupOptions } from '../options';
+import type { DaskClusterOptions, DaskJobOptions, DaskMetadata, DaskWorkerGroupOptions } from '../options';
 import type { ContainerResources, SizeResources } from '../resources';
-import type { DaskClusterSpec, DaskWorkerTemplate, EnvVar, PodSpec, ServiceSpec, SimpleObjectMeta } from '../schema/generated/types';
+import type { Container, DaskClusterSpec, DaskJobSpec, DaskWorkerTemplate, EnvVar, PodSpec, ServiceSpec, SimpleObjectMeta } from '../schema/generated/types';
 import { clusterSpec, DaskResources, DEFAULT_IMAGE_REPOSITORY, DEFAULT_IMAGE_TAG, DEFAULT_WORKERS, workerTemplate } from './cluster-spec';
 
 /** `ghcr.io/dask/dask:<tag>`, or the image given. */
@@ -79,6 +79,8 @@ export function clusterSpecOf(name: string, o: DaskClusterOptions): DaskClusterS
     commPort: o.schedulerServicePorts?.comm,
     dashboardPort: o.schedulerServicePorts?.dashboard,
     idleTimeout: idleTimeoutSeconds(o),
+    idleAction: o.idleAction,
+    schedulerUpdateStrategy: o.schedulerUpdateStrategy,
     schedulerMetadata: metadataOf(o.schedulerMetadata),
     workerMetadata: metadataOf(o.workerMetadata),
   });
@@ -103,4 +105,34 @@ export function workerTemplateOf(o: DaskWorkerGroupOptions, inherited: DaskWorke
   });
   if (o.workerPodSpec) worker.spec = JSON.parse(JSON.stringify(o.workerPodSpec)) as PodSpec;
   return worker;
+}
+
+/** A Duration in seconds, fractions kept (validation names them; the CRD wants whole seconds). */
+export function secondsOf(d: { toMilliseconds(): number } | undefined): number | undefined {
+  return d === undefined ? undefined : d.toMilliseconds() / 1000;
+}
+
+/** The DaskJob spec for these options; lifecycle fields left unset stay out of it (the operator's defaults apply). */
+export function jobSpecOf(name: string, o: DaskJobOptions): DaskJobSpec {
+  const r = o.runner;
+  const cluster = clusterSpecOf(name, o.cluster ?? {});
+  const image = cluster.worker.spec.containers[0].image;
+  const container = Object.fromEntries(Object.entries({
+    name: 'job',
+    image: r.image ?? image,
+    command: r.command,
+    args: r.args,
+    env: envVars(r),
+    resources: resourceRequirements(r.resources),
+  }).filter(([, v]) => v !== undefined)) as unknown as Container;
+  const podSpec: PodSpec = r.podSpec
+    ? (JSON.parse(JSON.stringify(r.podSpec)) as PodSpec)
+    : { containers: [container], restartPolicy: r.restartPolicy ?? 'OnFailure' };
+  const metadata = metadataOf(r.metadata);
+  const spec: DaskJobSpec = { job: { ...(metadata ? { metadata } : {}), spec: podSpec }, cluster: { spec: cluster } };
+  if (o.backoffLimit !== undefined) spec.backoffLimit = o.backoffLimit;
+  if (o.activeDeadline !== undefined) spec.activeDeadlineSeconds = secondsOf(o.activeDeadline);
+  if (o.ttlAfterFinished !== undefined) spec.ttlSecondsAfterFinished = secondsOf(o.ttlAfterFinished);
+  if (o.suspend !== undefined) spec.suspend = o.suspend;
+  return spec;
 }

@@ -5,10 +5,13 @@
 import { isAlreadyExists, isNotFound } from '../runtime/kube';
 import type { KubeRest } from '../runtime/rest';
 import { GROUP, VERSION } from '../../lib/schema/names';
+import { KUEUE_GROUP, KUEUE_VERSION } from '../../lib/schema/kueue';
 
 export type CorePlural = 'pods' | 'services';
 export type DaskPlural = 'daskclusters' | 'daskworkergroups' | 'daskautoscalers' | 'daskjobs';
-export type Plural = CorePlural | DaskPlural;
+/** Kueue's Workloads (kueue.x-k8s.io/v1beta2), written by the Kueue integration. */
+export type KueuePlural = 'workloads';
+export type Plural = CorePlural | DaskPlural | KueuePlural;
 
 export interface ObjectRef {
   readonly plural: Plural;
@@ -20,6 +23,13 @@ export interface ObjectRef {
 export interface OwnedObject {
   readonly kind?: string;
   readonly metadata: { name?: string; uid?: string; ownerReferences?: { uid: string; controller?: boolean; kind?: string; name?: string }[] };
+}
+
+export interface DeleteOptions {
+  readonly uid?: string;
+  readonly gracePeriodSeconds?: number;
+  /** @default 'Background' */
+  readonly propagationPolicy?: 'Background' | 'Foreground';
 }
 
 /** Writes used by reconcilers (and one live read). Creates return false on AlreadyExists; deletes return false on NotFound. */
@@ -35,13 +45,18 @@ export interface DaskApi {
    * Resolves with the object as stored afterwards (what the API server answers), when known.
    */
   patchStatus(ref: ObjectRef, status: object, resourceVersion?: string): Promise<object | undefined>;
-  /** Deletes; with `uid`, only that incarnation (a precondition), so a recreated namesake is never hit. */
-  delete(ref: ObjectRef, opts?: { uid?: string; gracePeriodSeconds?: number }): Promise<boolean>;
+  /**
+   * Deletes; with `uid`, only that incarnation (a precondition), so a recreated namesake is never hit. Children go in the
+   * background unless `propagationPolicy` says `Foreground` (the object stays, deleting, until its dependents are gone).
+   */
+  delete(ref: ObjectRef, opts?: DeleteOptions): Promise<boolean>;
 }
 
 export function collectionPath(plural: Plural, namespace: string): string {
   const ns = encodeURIComponent(namespace);
-  return plural === 'pods' || plural === 'services' ? `/api/v1/namespaces/${ns}/${plural}` : `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${plural}`;
+  if (plural === 'pods' || plural === 'services') return `/api/v1/namespaces/${ns}/${plural}`;
+  if (plural === 'workloads') return `/apis/${KUEUE_GROUP}/${KUEUE_VERSION}/namespaces/${ns}/${plural}`;
+  return `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${plural}`;
 }
 
 export function objectPath(ref: ObjectRef): string {
@@ -88,8 +103,8 @@ export class RestDaskApi implements DaskApi {
     return await this.rest.request<object>('PATCH', `${objectPath(ref)}/status`, { body, contentType: 'application/merge-patch+json', query: { fieldManager: FIELD_MANAGER } });
   }
 
-  async delete(ref: ObjectRef, opts: { uid?: string; gracePeriodSeconds?: number } = {}): Promise<boolean> {
-    const body: Record<string, unknown> = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' };
+  async delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<boolean> {
+    const body: Record<string, unknown> = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: opts.propagationPolicy ?? 'Background' };
     if (opts.uid) body.preconditions = { uid: opts.uid };
     if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
     try {

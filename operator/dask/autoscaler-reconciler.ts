@@ -69,7 +69,9 @@ export async function reconcileAutoscaler(ctx: DaskContext, req: Request, rc: Re
     return period;
   }
   const current = group.spec.worker.replicas ?? 1;
-  const desired = nextReplicas(current, target, minimum, maximum);
+  // A cluster scaled to zero for idleness stays there until work arrives: its minimum counts from then on.
+  const idle = cluster.status?.conditions?.find((c) => c.type === 'Idle')?.status === 'True';
+  const desired = nextReplicas(current, target, idle ? 0 : minimum, maximum);
   if (desired !== current) {
     // Guarded: replicas computed from a stale copy of the group must not overwrite a newer change (409 → retried).
     await ctx.api.patch({ plural: 'daskworkergroups', namespace: req.namespace, name: group.metadata.name as string }, { metadata: { resourceVersion: group.metadata.resourceVersion }, spec: { worker: { replicas: desired } } });

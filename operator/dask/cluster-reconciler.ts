@@ -4,9 +4,12 @@
  */
 import type { Request } from '../runtime/object';
 import type { ReconcileContext, Result } from '../runtime/reconcile';
-import { dashboardAddress, defaultWorkerGroup, schedulerAddress, schedulerPod, schedulerService, workerSelector } from '../../lib/render';
+import {
+  ANNOTATION_SCHEDULER_TEMPLATE_HASH, dashboardAddress, defaultWorkerGroup, schedulerAddress, schedulerPod, schedulerService, schedulerTemplateHash, workerSelector,
+} from '../../lib/render';
 import type { DaskCluster, DaskWorkerGroup, Pod, Service } from '../../lib/schema/generated/types';
 import { clusterNameProblem, defaultWorkerGroupName, schedulerName } from '../../lib/schema/names';
+import { ANNOTATION_REPLICAS_BEFORE_IDLE } from '../../lib/render/worker-group';
 import { ConditionInput, findCondition, jsonEqual } from './conditions';
 import { fieldsAndConditions, updateStatus } from './status';
 import { mergeDiff, specSchema, withSchemaDefaults } from './desired';
@@ -101,6 +104,9 @@ export async function reconcileCluster(ctx: DaskContext, req: Request, rc: Recon
   if (problems.length === 0 && prevComponents && prevComponents.status === 'False') {
     conditions.push({ type: 'ComponentsHealthy', status: 'True', reason: 'Reconciled', message: 'all components were created' });
   }
+  const idle = await checkIdle(ctx, cluster, schedulerReady, rc);
+  if (idle.deleted) return;
+  if (idle.condition) conditions.push(idle.condition);
   await updateStatus(ctx, ref(cluster), latest, fieldsAndConditions({
     phase,
     observedGeneration: generation,
@@ -111,10 +117,8 @@ export async function reconcileCluster(ctx: DaskContext, req: Request, rc: Recon
     dashboardAddress: dashboardAddress(cluster, ctx.options),
   }, conditions, generation, now));
 
-  const idle = await checkIdle(ctx, cluster, schedulerReady, rc);
-  if (idle === 'deleted') return;
   if (problems.length > 0) return { requeueAfter: 30_000 };
-  return idle;
+  return idle.result;
 }
 
 /** The Ready=False condition: the first problem, else the first failing container, else what is still awaited. */
@@ -151,6 +155,13 @@ async function ensureSchedulerPod(ctx: DaskContext, cluster: DaskCluster, proble
       // Self-healing: a scheduler Pod that exited is replaced (its name is fixed, so delete first).
       ctx.events.event(cluster, 'Warning', 'SchedulerRestarted', `scheduler Pod ${name} ${existing.status?.phase}; replacing it`);
       await ctx.api.delete({ plural: 'pods', namespace: ns, name }, { uid: existing.metadata.uid, gracePeriodSeconds: 0 });
+    } else if (!isTerminating(existing) && cluster.spec.scheduler.updateStrategy === 'Recreate' && existing.metadata.annotations?.[ANNOTATION_SCHEDULER_TEMPLATE_HASH] !== schedulerTemplateHash(cluster)) {
+      // Recreate: the template changed under a running scheduler. The Pod goes with its normal grace period and
+      // the next pass creates it from the current template (the name is fixed, so it cannot be surged).
+      ctx.events.event(cluster, 'Warning', 'SchedulerRecreated',
+        `the scheduler template changed and spec.scheduler.updateStrategy is Recreate: replacing scheduler Pod ${name}. ` +
+        'Everything the scheduler held in memory (tasks, results, client connections) is lost; the workers reconnect to the new scheduler and clients must reconnect and resubmit.');
+      await ctx.api.delete({ plural: 'pods', namespace: ns, name }, { uid: existing.metadata.uid });
     }
     return existing;
   }
@@ -223,26 +234,90 @@ function notOurs(kind: string, name: string): ConditionInput {
   };
 }
 
-/** Idle timeout: delete the cluster once the scheduler has been idle longer than spec.idleTimeout seconds. */
-async function checkIdle(ctx: DaskContext, cluster: DaskCluster, schedulerReady: boolean, rc: ReconcileContext): Promise<Result | 'deleted' | void> {
+interface IdleOutcome {
+  readonly deleted?: boolean;
+  /** The Idle condition to record (ScaleToZero clusters only, on transitions). */
+  readonly condition?: ConditionInput;
+  readonly result?: Result;
+}
+
+/**
+ * Idle timeout: once the scheduler has been idle longer than spec.idleTimeout seconds, delete the cluster
+ * (idleAction Delete, the default) or scale every worker group to zero (ScaleToZero), remembering their replicas; when
+ * work arrives again, hand the default group back to its autoscaler, or restore the remembered replicas.
+ */
+async function checkIdle(ctx: DaskContext, cluster: DaskCluster, schedulerReady: boolean, rc: ReconcileContext): Promise<IdleOutcome> {
   const timeout = cluster.spec.idleTimeout ?? 0;
-  if (timeout <= 0) return;
+  const scaledToZero = findCondition(cluster.status?.conditions, 'Idle')?.status === 'True';
+  if (timeout <= 0 && !scaledToZero) return {};
   const period = { requeueAfter: ctx.options.idleCheckPeriodMs };
-  if (!schedulerReady) return period;
+  if (!schedulerReady) return { result: period };
   const client = ctx.schedulerClient(cluster);
-  if (!client) return period;
+  if (!client) return { result: period };
   let since: number | null;
   try {
     since = await client.idleSince();
   } catch (e) {
     rc.logger.warn('could not ask the scheduler whether it is idle; will retry', { error: (e as Error).message });
-    return period;
+    return { result: period };
   }
-  if (since !== null && ctx.now().getTime() / 1000 > since + timeout) {
-    ctx.events.event(cluster, 'Normal', 'IdleTimeout', `scheduler idle since ${new Date(since * 1000).toISOString()} (longer than idleTimeout ${timeout}s); deleting the cluster`);
+  const nowSeconds = ctx.now().getTime() / 1000;
+  const idleTooLong = timeout > 0 && since !== null && nowSeconds > since + timeout;
+  const toZero = cluster.spec.idleAction === 'ScaleToZero';
+  if (idleTooLong && !toZero) {
+    ctx.events.event(cluster, 'Normal', 'IdleTimeout', `scheduler idle since ${new Date((since as number) * 1000).toISOString()} (longer than idleTimeout ${timeout}s); deleting the cluster`);
     await ctx.api.delete(ref(cluster), { uid: cluster.metadata.uid });
-    return 'deleted';
+    return { deleted: true };
   }
-  return period;
+  const ns = cluster.metadata.namespace as string;
+  const name = cluster.metadata.name as string;
+  const groups = ctx.caches.workerGroups.list(ns)
+    .filter((g) => g.spec?.cluster === name && !g.metadata.deletionTimestamp)
+    .sort((a, b) => ((a.metadata.name as string) < (b.metadata.name as string) ? -1 : 1));
+  if (idleTooLong && !scaledToZero) {
+    const changed: string[] = [];
+    for (const g of groups) {
+      const replicas = g.spec?.worker.replicas ?? 1;
+      if (replicas === 0) continue;
+      await ctx.api.patch({ plural: 'daskworkergroups', namespace: ns, name: g.metadata.name as string }, {
+        metadata: { annotations: { [ANNOTATION_REPLICAS_BEFORE_IDLE]: String(replicas) } },
+        spec: { worker: { replicas: 0 } },
+      });
+      changed.push(`${g.metadata.name} (${replicas} → 0)`);
+    }
+    const message = `scheduler idle since ${new Date((since as number) * 1000).toISOString()} (longer than idleTimeout ${timeout}s): ` +
+      `${changed.length > 0 ? `scaled ${changed.join(', ')}` : 'no workers to remove'}; the scheduler keeps running`;
+    ctx.events.event(cluster, 'Normal', 'ScaledToZero', message);
+    return { condition: { type: 'Idle', status: 'True', reason: 'ScaledToZero', message }, result: period };
+  }
+  if (scaledToZero && !idleTooLong) {
+    // The idle period ended. That alone also happens when the last workers leave with data on them (their tasks
+    // change state), so only a scheduler that wants workers (queued or unrunnable tasks) counts as work arriving.
+    let wanted: number;
+    try {
+      wanted = await client.adaptiveTarget();
+    } catch (e) {
+      rc.logger.warn('could not read the scheduler\'s adaptive target; will retry', { error: (e as Error).message });
+      return { result: period };
+    }
+    if (wanted <= 0) return { result: period };
+    const autoscaled = ctx.caches.autoscalers.list(ns).some((a) => a.spec?.cluster === name && !a.metadata.deletionTimestamp);
+    const restored: string[] = [];
+    for (const g of groups) {
+      const before = g.metadata.annotations?.[ANNOTATION_REPLICAS_BEFORE_IDLE];
+      if (before === undefined) continue;
+      const byAutoscaler = autoscaled && g.metadata.name === defaultWorkerGroupName(name);
+      const restore = !byAutoscaler && (g.spec?.worker.replicas ?? 1) === 0;
+      await ctx.api.patch({ plural: 'daskworkergroups', namespace: ns, name: g.metadata.name as string }, {
+        metadata: { annotations: { [ANNOTATION_REPLICAS_BEFORE_IDLE]: null } },
+        ...(restore ? { spec: { worker: { replicas: Number(before) } } } : {}),
+      });
+      if (restore) restored.push(`${g.metadata.name} (0 → ${before})`);
+      else if (byAutoscaler) restored.push(`${g.metadata.name} (back to its DaskAutoscaler)`);
+    }
+    const message = `work arrived: ${restored.length > 0 ? `scaled up ${restored.join(', ')}` : 'the worker groups were already scaled'}`;
+    ctx.events.event(cluster, 'Normal', 'IdleEnded', message);
+    return { condition: { type: 'Idle', status: 'False', reason: 'WorkArrived', message }, result: period };
+  }
+  return { result: period };
 }
-

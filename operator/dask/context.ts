@@ -8,6 +8,7 @@ import type { KubeObject } from '../runtime/object';
 import type { SchedulerClient } from '../scheduler';
 import type { DaskAutoscaler, DaskCluster, DaskJob, DaskWorkerGroup, Pod, Service } from '../../lib/schema/generated/types';
 import type { RenderOptions } from '../../lib/render';
+import type { ResourceFlavor, Workload, WorkloadPriorityClass } from '../../lib/schema/kueue';
 import type { DaskApi } from './api';
 import { Expectations } from './expectations';
 import type { DaskMetricsSink } from './metrics';
@@ -21,6 +22,16 @@ export interface DaskCaches {
   readonly pods: CacheReader<Pod>;
   /** Services labelled dask.org/cluster-name. */
   readonly services: CacheReader<Service>;
+  /** Kueue's objects; present only when the Kueue integration is on (--kueue). */
+  readonly kueue?: KueueCaches;
+}
+
+export interface KueueCaches {
+  readonly workloads: CacheReader<Workload>;
+  /** Cluster-scoped: get('', name). */
+  readonly resourceFlavors: CacheReader<ResourceFlavor>;
+  /** Cluster-scoped: get('', name). */
+  readonly priorityClasses: CacheReader<WorkloadPriorityClass>;
 }
 
 export interface EventSinkLike {

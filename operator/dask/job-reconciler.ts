@@ -1,106 +1,123 @@
 /**
- * DaskJob → a DaskCluster named after the job and a runner Pod `{job}-runner`. The job's status follows the
- * runner: Running (startTime), then Successful or Failed (endTime), when the cluster is deleted. Status keys and
- * values are the upstream operator's.
+ * DaskJob → a DaskCluster named after the job and runner Pods `{job}-runner-{uid}-{attempt}`; retries
+ * (spec.backoffLimit), a deadline (spec.activeDeadlineSeconds), deletion after finishing (spec.ttlSecondsAfterFinished)
+ * and suspension (spec.suspend). What to do is decided by planJob (job-lifecycle.ts) from the caches; this module
+ * writes the status it asks for, then makes the writes. Status keys and values are the upstream operator's plus
+ * attempts, failed, launchTime, conditions and observedGeneration.
  */
 import type { Request } from '../runtime/object';
 import type { ReconcileContext, Result } from '../runtime/reconcile';
 import { jobCluster, runnerPod } from '../../lib/render';
-import type { DaskJob, DaskJobStatus } from '../../lib/schema/generated/types';
-import { clusterNameProblem, jobRunnerName } from '../../lib/schema/names';
-import { ConditionInput, findCondition, setConditions } from './conditions';
-import { fieldsAndConditions, updateStatus } from './status';
+import type { DaskJob, Pod } from '../../lib/schema/generated/types';
+import { COMPONENT_JOB_RUNNER, jobRunnerPodName, LABEL_CLUSTER, LABEL_COMPONENT } from '../../lib/schema/names';
 import { isRejected } from './api';
+import { isConflict } from '../runtime/kube';
 import type { DaskContext } from './context';
-import { isControlledBy } from './pods';
+import { JobAction, JobObservation, planJob } from './job-lifecycle';
+import { jobActive, reconcileKueue } from './kueue';
+import { jobFinished } from '../../lib/schema/job';
+import type { JobPlacement } from '../../lib/schema/kueue';
+import { isControlledBy, isFinished } from './pods';
+
+/** Fresh reads after a conflicting status write before the reconcile fails (and is retried with backoff). */
+const CONFLICT_RETRIES = 3;
 
 const ref = (j: DaskJob) => ({ plural: 'daskjobs' as const, namespace: j.metadata.namespace as string, name: j.metadata.name as string });
-const stamp = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-export async function reconcileJob(ctx: DaskContext, req: Request, _rc: ReconcileContext): Promise<Result | void> {
-  const job = ctx.caches.jobs.get(req.namespace, req.name);
-  if (!job || job.metadata.deletionTimestamp || !job.spec) return;
-  const current: DaskJobStatus = job.status ?? {};
-  /** The job as last written by this run: each status write is guarded by its resourceVersion (operator/dask/status.ts). */
-  let latest: DaskJob = job;
-  const write = async (s: DaskJobStatus | ((status: DaskJobStatus) => DaskJobStatus)): Promise<void> => {
-    latest = (await updateStatus(ctx, ref(job), latest, (j) => (typeof s === 'function' ? s(j.status ?? {}) : s))) ?? latest;
+/** What the caches show about one job. */
+export function observeJob(ctx: DaskContext, job: DaskJob): JobObservation {
+  const ns = job.metadata.namespace as string;
+  const name = job.metadata.name as string;
+  const labelled = ctx.caches.pods.list(ns).filter((p) => p.metadata.labels?.[LABEL_CLUSTER] === name);
+  return {
+    job,
+    cluster: ctx.caches.clusters.get(ns, name),
+    runners: labelled.filter((p) => p.metadata.labels?.[LABEL_COMPONENT] === COMPONENT_JOB_RUNNER && isControlledBy(p, job.metadata.uid)),
+    podsHeld: labelled.filter((p: Pod) => !isFinished(p)).length,
+    now: ctx.now(),
   };
-  const problem = clusterNameProblem(req.name);
-  if (problem) {
-    if (current.jobStatus !== 'Failed') ctx.events.event(job, 'Warning', 'InvalidName', `DaskJob name ${problem}`);
-    await write({ jobStatus: 'Failed' });
-    return;
-  }
-  if (!current.jobStatus) await write({ jobStatus: 'JobCreated' });
-  const finished = current.jobStatus === 'Successful' || current.jobStatus === 'Failed';
-  const runnerName = jobRunnerName(req.name);
-  const cluster = ctx.caches.clusters.get(req.namespace, req.name);
-  const runner = ctx.caches.pods.get(req.namespace, runnerName);
+}
 
-  // A DaskCluster or Pod with the job's names that the job does not control is someone else's: report it and touch
-  // nothing (as the cluster reconciler does for its children).
-  const taken: string[] = [];
-  if (cluster && !isControlledBy(cluster, job.metadata.uid)) taken.push(`DaskCluster ${req.name}`);
-  if (runner && !isControlledBy(runner, job.metadata.uid)) taken.push(`Pod ${runnerName}`);
-  if (taken.length > 0 && !finished) return nameTaken(ctx, latest, taken);
-
-  if (runner && (runner.status?.phase === 'Succeeded' || runner.status?.phase === 'Failed') && isControlledBy(runner, job.metadata.uid)) {
-    const ok = runner.status.phase === 'Succeeded';
-    if (cluster && isControlledBy(cluster, job.metadata.uid)) {
-      await ctx.api.delete({ plural: 'daskclusters', namespace: req.namespace, name: req.name }, { uid: cluster.metadata.uid });
-      ctx.events.event(job, ok ? 'Normal' : 'Warning', ok ? 'JobSucceeded' : 'JobFailed', `runner Pod ${runnerName} ${ok ? 'succeeded' : 'failed'}; deleted the Dask cluster`);
+export async function reconcileJob(ctx: DaskContext, req: Request, rc: ReconcileContext): Promise<Result | void> {
+  const job = ctx.caches.jobs.get(req.namespace, req.name);
+  if (!job || job.metadata.deletionTimestamp || !job.metadata.uid) return;
+  const obs = observeJob(ctx, job);
+  // Kueue (docs/kueue.md): a queued job is held suspended until its Workload is admitted, as Kueue's own job
+  // integrations do, and started with the admission's placement.
+  const gate = await reconcileKueue(ctx, job, jobActive(obs.cluster, job, obs.podsHeld), rc);
+  if (gate.state !== 'unqueued' && !jobFinished(job.status)) {
+    const hold = gate.state === 'held';
+    if ((job.spec?.suspend === true) !== hold) {
+      await ctx.api.patch(ref(job), { spec: { suspend: hold } });
+      if (gate.state === 'admitted') ctx.events.event(job, 'Normal', 'Admitted', 'Kueue admitted the job\'s Workload; starting it');
+      else ctx.events.event(job, 'Normal', gate.evicted ? 'Evicted' : 'Queued', `${gate.reason}; the job is suspended`);
+      return gate.state === 'held' && gate.requeueAfterMs !== undefined ? { requeueAfter: gate.requeueAfterMs } : undefined;
     }
-    if (!finished) {
-      const end = current.endTime ?? stamp(ctx.now());
-      ctx.metrics?.jobFinished(ok, current.startTime ? (Date.parse(end) - Date.parse(current.startTime)) / 1000 : undefined);
-    }
-    await write((st) => ({ jobStatus: ok ? 'Successful' : 'Failed', endTime: st.endTime ?? stamp(ctx.now()) }));
-    return;
   }
-  if (finished) return;
+  const placement = gate.state === 'admitted' ? gate.placement : undefined;
+  // The status first, guarded by the resourceVersion it was planned from: a stale cache or another writer gets a 409,
+  // and the plan is made again from a fresh read (not the cache), so a failure is never counted twice, an attempt
+  // number never re-used and nothing another client wrote is dropped.
+  let planned: DaskJob = job;
+  let plan = planJob(obs);
+  for (let attempt = 0; plan.status; attempt++) {
+    try {
+      await ctx.api.patchStatus(ref(job), plan.status, planned.metadata.resourceVersion);
+      break;
+    } catch (e) {
+      if (!isConflict(e) || attempt >= CONFLICT_RETRIES) throw e;
+      const fresh = (await ctx.api.get(ref(job))) as DaskJob | undefined;
+      if (!fresh || fresh.metadata.uid !== job.metadata.uid || fresh.metadata.deletionTimestamp) return;
+      planned = fresh;
+      plan = planJob({ ...obs, job: fresh });
+    }
+  }
+  if (plan.status && jobFinished(plan.status) && !jobFinished(planned.status)) {
+    const { startTime, endTime } = plan.status;
+    ctx.metrics?.jobFinished(plan.status.jobStatus === 'Successful', startTime && endTime ? (Date.parse(endTime) - Date.parse(startTime)) / 1000 : undefined);
+  }
+  for (const e of plan.events) ctx.events.event(job, e.type, e.reason, e.message);
+  let requeue = plan.requeueAfterMs;
+  if (gate.state === 'held' && gate.requeueAfterMs !== undefined) requeue = requeue === undefined ? gate.requeueAfterMs : Math.min(requeue, gate.requeueAfterMs);
+  for (const action of plan.actions) {
+    const retryAfter = await act(ctx, job, action, rc, placement);
+    if (retryAfter !== undefined) requeue = requeue === undefined ? retryAfter : Math.min(requeue, retryAfter);
+  }
+  return requeue !== undefined ? { requeueAfter: requeue } : undefined;
+}
+
+/** One write; returns a requeue delay when the API server refused it for good (an invalid spec). */
+async function act(ctx: DaskContext, job: DaskJob, action: JobAction, rc: ReconcileContext, placement?: JobPlacement): Promise<number | undefined> {
+  const ns = job.metadata.namespace as string;
+  const name = job.metadata.name as string;
   try {
-    if (!cluster) {
-      if (await ctx.api.create('daskclusters', req.namespace, jobCluster(job))) ctx.events.event(job, 'Normal', 'ClusterCreated', `created DaskCluster ${req.name}`);
-      else if (await foreign(ctx, job, 'daskclusters', req.name)) taken.push(`DaskCluster ${req.name}`);
-    }
-    if (!runner) {
-      // The Pods cache holds only Pods labelled with a cluster name: a foreign Pod without the label shows up as
-      // AlreadyExists here, and a live read tells it from our own Pod the cache has not seen yet.
-      if (await ctx.api.create('pods', req.namespace, runnerPod(job, ctx.options))) ctx.events.event(job, 'Normal', 'RunnerCreated', `created runner Pod ${runnerName}`);
-      else if (await foreign(ctx, job, 'pods', runnerName)) taken.push(`Pod ${runnerName}`);
+    switch (action.kind) {
+      case 'createCluster':
+        if (await ctx.api.create('daskclusters', ns, jobCluster(job, placement))) ctx.events.event(job, 'Normal', 'ClusterCreated', `created DaskCluster ${name}`);
+        return undefined;
+      case 'createRunner': {
+        const pod = runnerPod(job, ctx.options, action.attempt, placement?.runner);
+        if (await ctx.api.create('pods', ns, pod)) {
+          ctx.events.event(job, 'Normal', 'RunnerCreated', `created runner Pod ${jobRunnerPodName(name, job.metadata.uid as string, action.attempt)} (attempt ${action.attempt})`);
+        }
+        return undefined;
+      }
+      case 'deleteCluster':
+        await ctx.api.delete({ plural: 'daskclusters', namespace: ns, name }, { uid: action.uid, ...(action.foreground ? { propagationPolicy: 'Foreground' as const } : {}) });
+        return undefined;
+      case 'deleteRunner':
+        await ctx.api.delete({ plural: 'pods', namespace: ns, name: action.name }, { uid: action.uid });
+        return undefined;
+      case 'deleteJob':
+        await ctx.api.delete(ref(job), { uid: action.uid });
+        return undefined;
     }
   } catch (e) {
     if (isRejected(e)) {
+      rc.logger.warn('the API server refused a write for this job', { action: action.kind, error: (e as Error).message });
       ctx.events.event(job, 'Warning', 'CreateFailed', `could not create the job's components: ${(e as Error).message}`);
-      return { requeueAfter: 60_000 };
+      return 60_000;
     }
     throw e;
   }
-  if (taken.length > 0) return nameTaken(ctx, latest, taken);
-  const running = runner?.status?.phase === 'Running';
-  await write((st) => ({
-    clusterName: req.name,
-    jobRunnerPodName: runnerName,
-    jobStatus: running ? 'Running' : st.jobStatus === 'Running' ? 'Running' : 'ClusterCreated',
-    ...(running && !st.startTime ? { startTime: stamp(ctx.now()) } : {}),
-    ...(findCondition(st.conditions, 'ComponentsHealthy')?.status === 'False'
-      ? { conditions: setConditions(st.conditions, [{ type: 'ComponentsHealthy', status: 'True', reason: 'Reconciled', message: 'the job controls its DaskCluster and runner Pod' }], job.metadata.generation, ctx.now()) }
-      : {}),
-  }));
-}
-
-/** True when `plural/name` exists on the server and is not controlled by the job. */
-async function foreign(ctx: DaskContext, job: DaskJob, plural: 'daskclusters' | 'pods', name: string): Promise<boolean> {
-  const live = await ctx.api.get({ plural, namespace: job.metadata.namespace as string, name });
-  return live !== undefined && !isControlledBy(live, job.metadata.uid);
-}
-
-/** Condition ComponentsHealthy=False NameTaken and (once per transition) a Warning Event; nothing is created or deleted. */
-async function nameTaken(ctx: DaskContext, job: DaskJob, taken: string[]): Promise<Result> {
-  const message = `${taken.join(' and ')} exist${taken.length === 1 ? 's' : ''} but ${taken.length === 1 ? 'is' : 'are'} not controlled by this DaskJob; the operator leaves ${taken.length === 1 ? 'it' : 'them'} alone. Delete or rename ${taken.length === 1 ? 'it' : 'them'}, or rename the job.`;
-  const input: ConditionInput = { type: 'ComponentsHealthy', status: 'False', reason: 'NameTaken', message };
-  if (findCondition(job.status?.conditions, 'ComponentsHealthy')?.reason !== 'NameTaken') ctx.events.event(job, 'Warning', 'NameTaken', message);
-  await updateStatus(ctx, ref(job), job, fieldsAndConditions({}, [input], job.metadata.generation, ctx.now()));
-  return { requeueAfter: 30_000 };
 }

@@ -18,6 +18,7 @@ import { apiServerFetcher } from './proxy-fetcher';
 import { SchedulerClientPool } from './scheduler-access';
 import type { DaskCluster, DaskWorkerGroup, DaskAutoscaler, DaskJob, Pod, Service } from '../../lib/schema/generated/types';
 import { API_VERSION, GROUP, LABEL_CLUSTER, VERSION } from '../../lib/schema/names';
+import { KUEUE_GROUP, KUEUE_VERSION, type ResourceFlavor, type Workload, type WorkloadPriorityClass } from '../../lib/schema/kueue';
 import { dashboardAddress, schedulerAddress } from '../../lib/render';
 import { loadPlugins, type PluginHost, type WatchedKind } from '../plugins';
 import type { OperatorConfig } from '../config';
@@ -61,7 +62,16 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
     pods: informer<Pod & KubeObject>('pods', corePath('pods'), LABEL_CLUSTER),
     services: informer<Service & KubeObject>('services', corePath('services'), LABEL_CLUSTER),
   };
-  const caches = inf as unknown as DaskCaches;
+  // Kueue's objects, only with --kueue (without Kueue's CRDs these lists would fail and the caches never sync).
+  const kueuePath = (plural: string) => (ns: string) => (ns ? `/apis/${KUEUE_GROUP}/${KUEUE_VERSION}/namespaces/${ns}/${plural}` : `/apis/${KUEUE_GROUP}/${KUEUE_VERSION}/${plural}`);
+  const kueueInf = config.kueue
+    ? {
+      workloads: informer<Workload & KubeObject>('workloads', kueuePath('workloads')),
+      resourceFlavors: new Informer<ResourceFlavor & KubeObject>({ name: 'resourceflavors', path: kueuePath('resourceflavors')(''), client: clients.rest, resyncPeriodMs, logger: logger.child({ informer: 'resourceflavors' }) }),
+      priorityClasses: new Informer<WorkloadPriorityClass & KubeObject>({ name: 'workloadpriorityclasses', path: kueuePath('workloadpriorityclasses')(''), client: clients.rest, resyncPeriodMs, logger: logger.child({ informer: 'workloadpriorityclasses' }) }),
+    }
+    : undefined;
+  const caches = { ...inf, ...(kueueInf ? { kueue: kueueInf } : {}) } as unknown as DaskCaches;
   // Every write reconcilers, Events and plugins make goes through `writer`: refused unless this process holds the
   // leader Lease right now (the manager is created below; the guard runs only at write time).
   const writer = clients.rest.withWriteGuard((method, path) => manager.assertMayWrite(method, path));
@@ -169,7 +179,13 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
     name: 'daskjob',
     kind: gvk('DaskJob'),
     for: inf.jobs,
-    owns: [inf.pods, inf.clusters],
+    owns: [inf.pods, inf.clusters, ...(kueueInf ? [kueueInf.workloads] : [])],
+    // The scheduler and workers belong to the job's cluster, not to the job; a suspended job waits for them to go.
+    watches: [
+      { informer: inf.pods, map: clusterOfLabel },
+      // Informers started only through a controller: the flavors and priority classes are read from their caches.
+      ...(kueueInf ? [{ informer: kueueInf.resourceFlavors, map: () => [] }, { informer: kueueInf.priorityClasses, map: () => [] }] : []),
+    ],
     reconcile: (req, rc) => reconcileJob(context, req, rc),
     concurrency: config.concurrency,
   });

@@ -14,9 +14,10 @@ describe('public API surface', () => {
   test('lib/index.ts exports constructs, structs\' value classes and enums only: no free functions, constants or wire types', () => {
     const values = Object.entries(api).map(([name, v]) => `${name}:${typeof v === 'function' ? (/^class /.test(Function.prototype.toString.call(v)) ? 'class' : 'function') : typeof v}`);
     expect(values.sort()).toEqual([
-      'ArgoCdSyncWaves:class', 'Cpu:class', 'DaskArgoCdHealthChecks:class', 'DaskAutoscaler:class', 'DaskCluster:class', 'DaskClusterMonitoring:class',
-      'DaskJob:class', 'DaskOperator:class', 'DaskOperatorHelmChart:class', 'DaskOperatorMonitoring:class', 'DaskResource:class', 'DaskWorkerGroup:class',
-      'EnvValue:class', 'ImagePullPolicy:object', 'LogLevel:object', 'RestartPolicy:object', 'SchedulerServiceType:object',
+      'ArgoCdSyncWaves:class', 'Cpu:class', 'DaskArgoCdHealthChecks:class', 'DaskAutoscaler:class', 'DaskCluster:class',
+      'DaskClusterMonitoring:class', 'DaskIdleAction:object', 'DaskJob:class', 'DaskOperator:class', 'DaskOperatorHelmChart:class',
+      'DaskOperatorMonitoring:class', 'DaskResource:class', 'DaskWorkerGroup:class', 'EnvValue:class', 'ImagePullPolicy:object', 'LogLevel:object',
+      'RestartPolicy:object', 'SchedulerServiceType:object', 'SchedulerUpdateStrategy:object',
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { App, Chart, Duration, Size, Testing } from 'cdk8s';
-import { Cpu, DaskAutoscaler, DaskCluster, DaskJob, DaskWorkerGroup, EnvValue, RestartPolicy, SchedulerServiceType } from '../../lib/index';
+import { Cpu, DaskAutoscaler, DaskCluster, DaskIdleAction, DaskJob, DaskWorkerGroup, EnvValue, RestartPolicy, SchedulerServiceType, SchedulerUpdateStrategy } from '../../lib/index';
 import { crdProblems, dropNulls } from '../../lib/validation/crd-schema';
 import { buildApp } from '../../main';
 import { DEFAULT_IMAGE_TAG } from '../../lib/spec/cluster-spec';
@@ -144,6 +144,30 @@ describe('DaskCluster', () => {
     cluster.addWorkerGroup('gpu', { workers: 1, workerArgs: ['--resources', 'GPU=1'], workerMetadata: { labels: { accelerator: 'gpu' } } });
     cluster.adapt({ minimum: 1, maximum: 10 });
     expect(synth(c)).toMatchSnapshot();
+  });
+});
+
+describe('DaskCluster idle and scheduler update props', () => {
+  test('creates idleAction next to idleTimeout and scheduler.updateStrategy, when set', () => {
+    const c = chart();
+    new DaskCluster(c, 'c', { idleTimeout: Duration.minutes(10), idleAction: DaskIdleAction.SCALE_TO_ZERO, schedulerUpdateStrategy: SchedulerUpdateStrategy.RECREATE });
+    const [cluster] = synth(c);
+    expect(crdProblems(cluster)).toEqual([]);
+    expect(cluster.spec.idleTimeout).toBe(600);
+    expect(cluster.spec.idleAction).toBe('ScaleToZero');
+    expect(cluster.spec.scheduler.updateStrategy).toBe('Recreate');
+  });
+  test('leaves both out, when unset (Delete and OnDelete apply)', () => {
+    const c = chart();
+    new DaskCluster(c, 'c');
+    const [cluster] = synth(c);
+    expect(cluster.spec.idleAction).toBeUndefined();
+    expect(cluster.spec.scheduler.updateStrategy).toBeUndefined();
+  });
+  test('throws at synth, when idleAction is set without an idle timeout', () => {
+    const c = chart();
+    new DaskCluster(c, 'c', { idleAction: DaskIdleAction.DELETE });
+    expect(synthError(c)).toMatch(/test\/c.*idleAction Delete has no effect without an idle timeout: set idleTimeout \(or drop idleAction\)/s);
   });
 });
 

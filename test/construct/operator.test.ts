@@ -1,6 +1,6 @@
 import { App, Chart, Testing } from 'cdk8s';
 import { DaskOperator, LogLevel } from '../../lib/index';
-import { LEADER_ELECTION_RULES, OPERATOR_RULES } from '../../lib/operator-rbac';
+import { KUEUE_CLUSTER_RULES, KUEUE_RULES, LEADER_ELECTION_RULES, OPERATOR_RULES } from '../../lib/operator-rbac';
 
 type Json = Record<string, any>;
 const synth = (props: ConstructorParameters<typeof DaskOperator>[2] = {}, namespace?: string): Json[] => {
@@ -76,6 +76,17 @@ describe('DaskOperator', () => {
     // the leader-election Role and the default install stay exactly as they were
     expect(byKind(scoped, 'Role').find((r) => r.metadata.name === 'dask-operator-leader-election')?.rules).toEqual(LEADER_ELECTION_RULES);
     expect(byKind(synth(), 'ClusterRole')[0].rules).toEqual(OPERATOR_RULES);
+  });
+
+  test('kueue: --kueue and the Kueue rules, when enabled; a ClusterRole for the cluster-scoped reads of a namespaced install', () => {
+    const objs = synth({ kueue: true });
+    expect(byKind(objs, 'ClusterRole')[0].rules).toEqual([...OPERATOR_RULES, ...KUEUE_RULES, ...KUEUE_CLUSTER_RULES]);
+    expect(byKind(objs, 'Deployment')[0].spec.template.spec.containers[0].args).toContain('--kueue');
+    const scoped = synth({ kueue: true, watchNamespaces: ['team-a'] });
+    expect(byKind(scoped, 'Role').find((r) => r.metadata.name === 'dask-operator')?.rules).toEqual([...OPERATOR_RULES, ...KUEUE_RULES]);
+    expect(byKind(scoped, 'ClusterRole').map((r) => [r.metadata.name, r.rules])).toEqual([['dask-operator-kueue', KUEUE_CLUSTER_RULES]]);
+    expect(byKind(scoped, 'ClusterRoleBinding').map((b) => b.roleRef.name)).toEqual(['dask-operator-kueue']);
+    expect(byKind(synth(), 'Deployment')[0].spec.template.spec.containers[0].args).not.toContain('--kueue');
   });
 
   test('deployment: non-root, read-only root fs, token mounted, probes, resources', () => {

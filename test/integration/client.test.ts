@@ -1,6 +1,6 @@
 /** The TypeScript KubeCluster client against the real API server with the operator running. */
 import { Duration, Size } from 'cdk8s';
-import { KubeCluster, KubeClusterError } from '../../client';
+import { KubeCluster, KubeClusterError, KubeJob, RestartPolicy } from '../../client';
 import { eventually, kubeConfig, kubectlJson, withNamespace } from './support';
 import { withOperator } from './support/dask';
 
@@ -52,4 +52,21 @@ operator.it('without an operator, create() times out with a hint and removes wha
   await expect(KubeCluster.create({ name: 'orphan', namespace: other.name, resourceTimeout: Duration.seconds(2), kubeConfig: kubeConfig() })).rejects.toThrow(/did not become ready within 2000 ms \(no status yet\); is the Dask Operator running\?/);
   const left = await kubectlJson<{ items: unknown[] }>(['get', 'daskclusters', '-n', other.name, '-o', 'json']);
   expect(left.items).toHaveLength(0);
+});
+
+operator.it('KubeJob: submit suspended, resume, wait for the result, find the current runner, delete', async () => {
+  const job = await KubeJob.submit({
+    name: 'ts-job', namespace: ns.name, cluster: { workers: 1 }, suspend: true, backoffLimit: 1,
+    runner: { args: ['python', '-c', 'print(1)'], restartPolicy: RestartPolicy.NEVER, metadata: { annotations: { 'fake.cdk8s-dask.io/run-for': '1s' } } },
+    kubeConfig: kubeConfig(),
+  });
+  await eventually(async () => expect((await job.status())?.conditions?.find((c) => c.type === 'Suspended')?.status).toBe('True'), { timeoutMs: 30_000, describe: 'suspended' });
+  await job.resume();
+  const result = await job.wait(Duration.seconds(60), Duration.millis(250));
+  expect(result).toMatchObject({ succeeded: true, reason: 'RunnerSucceeded', status: { jobStatus: 'Successful', attempts: 1 } });
+  const again = await KubeJob.fromName('ts-job', { namespace: ns.name, kubeConfig: kubeConfig() });
+  expect((await again.status())?.jobRunnerPodName).toMatch(/^ts-job-runner-[0-9a-f]{5}-1$/);
+  await job.delete();
+  await expect(job.wait(Duration.seconds(10), Duration.millis(250))).rejects.toThrow(/was deleted before it finished|did not finish/);
+  await expect(KubeJob.submit({ name: 'bad', namespace: ns.name, runner: { args: ['true'] }, backoffLimit: -1, kubeConfig: kubeConfig() })).rejects.toThrow(/backoffLimit must be a whole number >= 0/);
 });

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Chart } from 'cdk8s';
+import { App, Chart, Duration } from 'cdk8s';
 import { stringify } from 'yaml';
 import { DaskAutoscaler, DaskCluster, DaskJob, DaskOperator, DaskWorkerGroup } from '../../lib/index';
 import { dropNulls } from '../../lib/validation/crd-schema';
@@ -127,13 +127,14 @@ describe('DaskOperator install (RBAC is enough, and no more)', () => {
     expect(op.log()).not.toMatch(/forbidden/i);
   });
 
-  test('with the same token it scales, adopts, autoscales, runs a DaskJob and deletes its cluster', async () => {
+  test('with the same token it scales, adopts, autoscales, runs a DaskJob, deletes its cluster, and deletes a DaskJob past its TTL', async () => {
     await kubectl(['scale', 'daskcluster', 'rbac-check', '-n', ns.name, '--replicas=1']); // patch the group, delete a Pod
     const app = new App();
     const chart = new Chart(app, 'more', { namespace: ns.name });
     new DaskWorkerGroup(chart, 'extra', { cluster: DaskCluster.fromClusterName(chart, 'rbac-check-ref', 'rbac-check'), name: 'rbac-check-extra', workers: 1 }); // adoption patch
     new DaskAutoscaler(chart, 'scaler', { cluster: DaskCluster.fromClusterName(chart, 'rbac-check-ref2', 'rbac-check'), name: 'rbac-check', minimum: 1, maximum: 3 }); // adoption patch
     new DaskJob(chart, 'rbac-job', { runner: { args: ['true'], metadata: { annotations: { 'fake.cdk8s-dask.io/run-for': '1s' } } }, cluster: { workers: 1 } });
+    new DaskJob(chart, 'rbac-ttl', { runner: { args: ['true'], metadata: { annotations: { 'fake.cdk8s-dask.io/run-for': '1s' } } }, cluster: { workers: 0 }, ttlAfterFinished: Duration.seconds(1) });
     await kubectl(['apply', '-f', '-'], { input: app.synthYaml() });
     await eventually(async () => {
       const pods = await kubectlJson<{ items: { metadata: { name: string } }[] }>(['get', 'pods', '-n', ns.name, '-l', 'dask.org/cluster-name=rbac-check,dask.org/component=worker', '-o', 'json']);
@@ -143,7 +144,8 @@ describe('DaskOperator install (RBAC is enough, and no more)', () => {
       const job = await kubectlJson<{ status?: { jobStatus?: string } }>(['get', 'daskjob', 'rbac-job', '-n', ns.name, '-o', 'json']);
       expect(job.status?.jobStatus).toBe('Successful');
       expect((await kubectl(['get', 'daskcluster', 'rbac-job', '-n', ns.name], { allowFailure: true })).code).not.toBe(0);
-    }, { timeoutMs: 90_000, describe: 'scale-down, adoption, DaskJob success and cluster deletion by the ServiceAccount' });
+      expect((await kubectl(['get', 'daskjob', 'rbac-ttl', '-n', ns.name], { allowFailure: true })).code).not.toBe(0);
+    }, { timeoutMs: 90_000, describe: 'scale-down, adoption, DaskJob success, cluster deletion and a DaskJob\'s TTL deletion by the ServiceAccount' });
     expect(op?.log()).not.toMatch(/forbidden/i);
   });
 
@@ -164,7 +166,8 @@ describe('DaskOperator install (RBAC is enough, and no more)', () => {
 
   test.each([
     ['get', 'secrets'], ['create', 'deployments.apps'], ['update', 'pods'], ['delete', 'nodes'], ['create', 'leases.coordination.k8s.io', '-n', 'default'],
-    ['delete', 'services'], ['delete', 'daskjobs.kubernetes.dask.org'], ['update', 'daskclusters.kubernetes.dask.org/status'],
+    ['delete', 'services'], ['patch', 'daskjobs.kubernetes.dask.org'], ['update', 'daskclusters.kubernetes.dask.org/status'],
+    ['create', 'workloads.kueue.x-k8s.io'],
   ])('the ServiceAccount may not %s %s', async (...args: string[]) => {
     const r = await kubectl(['auth', 'can-i', ...args, '--as=system:serviceaccount:dask-operator:dask-operator'], { allowFailure: true });
     expect(r.stdout.trim()).toBe('no');

@@ -75,7 +75,8 @@ test.each([
       until: (r) => r.stdout.trim() === '',
       timeoutMs: 90_000,
     });
-    const logs = await kubectl(['logs', '-n', NS, `${name}-runner`], { allowFailure: true });
+    expect(s?.jobRunnerPodName).toMatch(new RegExp(`^${name}-runner-[0-9a-f]{5}-1$`));
+    const logs = await kubectl(['logs', '-n', NS, s?.jobRunnerPodName as string], { allowFailure: true });
     if (expected === 'Successful') expect(logs.stdout).toContain('computed');
     else expect(logs.stdout + logs.stderr).toContain('the job failed on purpose');
   } catch (err) {

@@ -118,7 +118,9 @@ describe('cdk8s-dask-operator/client exports the client and the shared vocabular
   test('client/index.ts', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const client = require('../../client/index') as Record<string, unknown>;
-    expect(Object.keys(client).sort()).toEqual(['Cpu', 'EnvValue', 'KubeCluster', 'KubeClusterError', 'SchedulerServiceType']);
+    expect(Object.keys(client).sort()).toEqual([
+      'Cpu', 'DaskIdleAction', 'EnvValue', 'KubeCluster', 'KubeClusterError', 'KubeJob', 'KubeJobError', 'RestartPolicy', 'SchedulerServiceType', 'SchedulerUpdateStrategy',
+    ]);
   });
 });
 

@@ -1,6 +1,6 @@
 import {
   ANNOTATION_CLUSTER_REPLICAS, ANNOTATION_TEMPLATE_HASH, defaultWorkerGroup, jobCluster, newWorkerName, runnerPod, schedulerAddress,
-  schedulerPod, schedulerService, workerPod, workerSelector, workerTemplateHash,
+  schedulerPod, schedulerService, schedulerTemplateHash, workerPod, workerSelector, workerTemplateHash,
 } from '../../lib/render';
 import type { DaskCluster, DaskJob, DaskWorkerGroup } from '../../lib/schema/generated/types';
 import { dropNulls } from '../../lib/validation/crd-schema';
@@ -28,7 +28,8 @@ describe('scheduler', () => {
     expect(pod.metadata.name).toBe('my-cluster-scheduler');
     expect(pod.metadata.namespace).toBe('ns');
     expect(pod.metadata.labels).toEqual({ team: 'data', role: 'sched', 'dask.org/cluster-name': 'my-cluster', 'dask.org/component': 'scheduler', 'sidecar.istio.io/inject': 'false' });
-    expect(pod.metadata.annotations).toEqual({ keep: 'yes', a: 'b' });
+    expect(pod.metadata.annotations).toEqual({ keep: 'yes', a: 'b', 'kubernetes.dask.org/scheduler-template-hash': schedulerTemplateHash(c) });
+    expect(schedulerTemplateHash(c)).toMatch(/^[0-9a-f]{10}$/);
     expect(pod.metadata.ownerReferences).toEqual([owner]);
     expect(pod.spec).toEqual({ ...c.spec.scheduler.spec, automountServiceAccountToken: false });
   });
@@ -127,7 +128,7 @@ describe('DaskJob', () => {
   const job = (): DaskJob => ({
     apiVersion: 'kubernetes.dask.org/v1',
     kind: 'DaskJob',
-    metadata: { name: 'nightly', namespace: 'ns', uid: 'j1', labels: { app: 'etl' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', a: 'b' } },
+    metadata: { name: 'nightly', namespace: 'ns', uid: '7f3a29c1-0b1d-4e6f-9a2b-3c4d5e6f7a8b', labels: { app: 'etl' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', a: 'b' } },
     spec: { job: { spec: { containers: [{ name: 'job', image: 'x', args: ['python', 'run.py'] }] } }, cluster: { spec: seedCluster().spec } },
   });
   test('cluster: named after the job, owned by it', () => {
@@ -135,9 +136,11 @@ describe('DaskJob', () => {
     expect(c.metadata).toMatchObject({ name: 'nightly', namespace: 'ns', labels: { app: 'etl', 'dask.org/cluster-name': 'nightly' }, annotations: { a: 'b' } });
     expect(c.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'DaskJob', name: 'nightly', controller: true });
   });
-  test('runner pod: {job}-runner, scheduler address injected, restartPolicy OnFailure by default', () => {
+  test('runner pod: {job}-runner-{uid}-{attempt}, scheduler address injected, restartPolicy OnFailure by default', () => {
     const pod = runnerPod(job());
-    expect(pod.metadata.name).toBe('nightly-runner');
+    expect(pod.metadata.name).toBe('nightly-runner-7f3a2-1');
+    expect(pod.metadata.annotations).toEqual({ a: 'b', 'kubernetes.dask.org/job-attempt': '1' });
+    expect(runnerPod(job(), {}, 3).metadata.name).toBe('nightly-runner-7f3a2-3');
     expect(pod.metadata.labels).toEqual({ app: 'etl', 'dask.org/cluster-name': 'nightly', 'dask.org/component': 'job-runner', 'sidecar.istio.io/inject': 'false' });
     expect(pod.spec.containers[0].env).toEqual([{ name: 'DASK_SCHEDULER_ADDRESS', value: 'tcp://nightly-scheduler.ns.svc.cluster.local:8786' }]);
     expect(pod.spec.restartPolicy).toBe('OnFailure');

@@ -71,8 +71,10 @@ export interface OwnerReference {
 
 /** Spec of DaskCluster (Desired state of a Dask cluster: one scheduler and a default worker group.). */
 export type DaskClusterSpec = {
-  /** Delete the cluster when its scheduler has been idle for longer than this many seconds. 0 (the default) never deletes it. */
+  /** Act (spec.idleAction) when the scheduler has been idle for longer than this many seconds. 0 (the default) never does. */
   idleTimeout?: number;
+  /** What an idle timeout does. Delete (the default, as upstream): the cluster is deleted. ScaleToZero: every worker group of the cluster is scaled to 0 (their replicas are remembered in the kubernetes.dask.org/replicas-before-idle annotation); the scheduler, its Service and client connections stay. When work arrives, a DaskAutoscaler scales the default group back up (its minimum applies again); without one, and for the other groups, the remembered replicas are restored. Data held only in worker memory is lost when the workers go. */
+  idleAction?: "Delete" | "ScaleToZero";
   /** Template of the scheduler Pod and its Service. */
   scheduler: DaskSchedulerTemplate;
   /** Template of the worker Pods of a worker group. */
@@ -174,6 +176,14 @@ export interface DaskAutoscaler {
 export type DaskJobSpec = {
   /** The runner (client) Pod. DASK_SCHEDULER_ADDRESS is injected into its containers. */
   job: DaskJobRunnerTemplate;
+  /** How many times a failed runner is retried, each time as a new runner Pod on the same cluster. Unset (the default) means no retries and, as upstream, no limit on in-place container restarts under restartPolicy OnFailure. When set, those restarts count towards the limit too (as in a batch/v1 Job); beyond it the job fails with reason BackoffLimitExceeded. */
+  backoffLimit?: number;
+  /** Seconds the job may be active, cluster start-up included, counted from when it was created or last resumed. When they are up, the runner and the cluster are deleted and the job fails with reason DeadlineExceeded. Unset: no deadline. */
+  activeDeadlineSeconds?: number;
+  /** Delete the DaskJob itself (and with it the runner Pods) this many seconds after it finished (Successful or Failed). Unset: the DaskJob is kept. */
+  ttlSecondsAfterFinished?: number;
+  /** A suspended job holds no Pods: created suspended it creates nothing; suspending a running job deletes its runner and cluster (condition Suspended, Event Suspended); resuming starts afresh with a new cluster and a new runner attempt. Kueue sets and clears it for jobs labelled kueue.x-k8s.io/queue-name. Default false. */
+  suspend?: boolean;
   /** The DaskCluster created for the job (named after the job). */
   cluster: DaskJobClusterTemplate;
 };
@@ -184,12 +194,18 @@ export type DaskJobStatus = {
   jobStatus?: string;
   /** Name of the DaskCluster created for the job. */
   clusterName?: string;
-  /** Name of the runner Pod. */
+  /** Name of the current runner Pod: {job}-runner-{5 characters of the job uid}-{attempt}. */
   jobRunnerPodName?: string;
-  /** When the runner Pod started running. */
+  /** When a runner Pod of the current launch first ran. */
   startTime?: string | null;
-  /** When the runner Pod finished. */
+  /** When the job finished (the runner succeeded, or the job failed for good). */
   endTime?: string | null;
+  /** Runner Pods created so far (runner attempts, across retries and resumes). The current one is jobRunnerPodName. */
+  attempts?: number;
+  /** Runner attempts that failed (counted against spec.backoffLimit). */
+  failed?: number;
+  /** When the job was last launched (created, or resumed from suspension): spec.activeDeadlineSeconds counts from here. */
+  launchTime?: string;
   /** The metadata.generation the operator last reconciled. */
   observedGeneration?: number;
   /** Current state, as standard conditions (Ready and friends). */
@@ -227,8 +243,10 @@ export type DaskJobClusterTemplate = {
   metadata?: SimpleObjectMeta;
   /** Desired state of a Dask cluster: one scheduler and a default worker group. */
   spec: {
-    /** Delete the cluster when its scheduler has been idle for longer than this many seconds. 0 (the default) never deletes it. */
+    /** Act (spec.idleAction) when the scheduler has been idle for longer than this many seconds. 0 (the default) never does. */
     idleTimeout?: number;
+    /** What an idle timeout does. Delete (the default, as upstream): the cluster is deleted. ScaleToZero: every worker group of the cluster is scaled to 0 (their replicas are remembered in the kubernetes.dask.org/replicas-before-idle annotation); the scheduler, its Service and client connections stay. When work arrives, a DaskAutoscaler scales the default group back up (its minimum applies again); without one, and for the other groups, the remembered replicas are restored. Data held only in worker memory is lost when the workers go. */
+    idleAction?: "Delete" | "ScaleToZero";
     /** Template of the scheduler Pod and its Service. */
     scheduler: DaskSchedulerTemplate;
     /** Template of the worker Pods of a worker group. */
@@ -256,6 +274,8 @@ export type DaskSchedulerTemplate = {
   spec: PodSpec;
   /** Spec of the `{cluster}-scheduler` Service. If `selector` is omitted the operator selects the scheduler Pod. */
   service: ServiceSpec;
+  /** What a change to the scheduler template (metadata and spec) does to a running scheduler. OnDelete (the default, and the upstream behaviour): nothing until its Pod is deleted, then the new Pod follows the template. Recreate: the operator replaces the scheduler Pod with a Warning Event (SchedulerRecreated); everything the scheduler held in memory (tasks, results, client connections) is lost, and the workers reconnect to the new scheduler. The Service is not changed by either. */
+  updateStrategy?: "OnDelete" | "Recreate";
 };
 
 /** Template of the worker Pods of a worker group. */

@@ -89,6 +89,8 @@ export interface OperatorOptions {
   readonly hosts?: Readonly<Record<string, string>>;
   /** Extra environment variables. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Kubeconfig the operator uses. @default the test cluster's admin kubeconfig */
+  readonly kubeconfig?: string;
 }
 
 /** One operator process; `start()` may be called again after `kill()`/`stop()` (a restart keeps the log file). */
@@ -125,14 +127,14 @@ export class OperatorProcess {
     const fd = fs.openSync(this.logFile, 'a');
     const args = [
       MAIN,
-      `--kubeconfig=${testCluster().kubeconfig}`,
+      `--kubeconfig=${this.options.kubeconfig ?? testCluster().kubeconfig}`,
       `--namespaces=${this.options.namespaces.join(',')}`,
       '--metrics-bind-address=127.0.0.1:0',
       '--scheduler-access=none',
       '--log-level=debug',
       ...(this.options.args ?? []),
     ];
-    const env = { ...process.env, ...this.options.env, KUBECONFIG: testCluster().kubeconfig };
+    const env = { ...process.env, ...this.options.env, KUBECONFIG: this.options.kubeconfig ?? testCluster().kubeconfig };
     let child: ChildProcess;
     if (this.options.hosts) {
       const hostsFile = path.join(this.dir, 'hosts');

@@ -70,7 +70,11 @@ export class FakeWorld {
   readonly stores: Record<Plural, FakeStore<Obj>> = {
     pods: new FakeStore(this.nextVersion), services: new FakeStore(this.nextVersion), daskclusters: new FakeStore(this.nextVersion, defaults('DaskCluster')),
     daskworkergroups: new FakeStore(this.nextVersion, defaults('DaskWorkerGroup')), daskautoscalers: new FakeStore(this.nextVersion), daskjobs: new FakeStore(this.nextVersion),
+    workloads: new FakeStore(this.nextVersion),
   };
+  /** Cluster-scoped Kueue objects (namespace ''). */
+  readonly resourceFlavors = new FakeStore<Obj>(this.nextVersion);
+  readonly priorityClasses = new FakeStore<Obj>(this.nextVersion);
   /** Runs before each write is applied: a test can change the world there, as a concurrent client would. */
   beforeWrite: ((w: Write) => void) | undefined;
   readonly writes: Write[] = [];
@@ -132,10 +136,14 @@ export class FakeWorld {
     this.beforeWrite?.(w);
   }
 
+  /** Whether contexts carry the Kueue caches (the operator's --kueue). */
+  kueue = false;
+
   context(options: Partial<DaskOperatorOptions> = {}): DaskContext {
     const s = this.stores;
+    const kueue = this.kueue ? { kueue: { workloads: s.workloads, resourceFlavors: this.resourceFlavors, priorityClasses: this.priorityClasses } } : {};
     return {
-      caches: { clusters: s.daskclusters, workerGroups: s.daskworkergroups, autoscalers: s.daskautoscalers, jobs: s.daskjobs, pods: s.pods, services: s.services } as unknown as DaskCaches,
+      caches: { clusters: s.daskclusters, workerGroups: s.daskworkergroups, autoscalers: s.daskautoscalers, jobs: s.daskjobs, pods: s.pods, services: s.services, ...kueue } as unknown as DaskCaches,
       api: this.api,
       events: { event: (_o, type, reason, message) => void this.events.push({ type, reason, message }) },
       options: { ...DEFAULT_OPTIONS, ...options },

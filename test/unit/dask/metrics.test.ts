@@ -66,10 +66,10 @@ describe('Dask metrics', () => {
   test('scale-downs: graceful retirement vs the fallback, and the Pods each deleted', async () => {
     const { w, registry, ctx } = setup(4);
     await converge(w, ctx);
-    const g = w.stores.daskworkergroups.get(NS, 'my-cluster-default') as unknown as DaskWorkerGroup;
+    const scale = (n: number) => void w.stores.daskworkergroups.edit(NS, 'my-cluster-default', (g) => void ((g as unknown as DaskWorkerGroup).spec!.worker.replicas = n));
     // No scheduler reachable: the fallback deletes newest first.
     w.scheduler = undefined;
-    g.spec!.worker.replicas = 3;
+    scale(3);
     await reconcileWorkerGroup(ctx(), req('my-cluster-default'), rc);
     expect(await sample(registry, 'dask_operator_scale_downs_total', { outcome: 'deleted_without_retirement' })).toBe(1);
     expect(await sample(registry, 'dask_operator_workers_deleted_total', { reason: 'without_retirement' })).toBe(1);
@@ -80,7 +80,7 @@ describe('Dask metrics', () => {
       workersToClose: async () => live.map((p) => p.metadata.name),
       retireWorkers: async (r) => ({ retired: (r.names ?? []).map((name) => ({ name, address: '', host: '' })), notRetired: [], confirmedBy: 'reply' }),
     });
-    g.spec!.worker.replicas = 2;
+    scale(2);
     w.expectations.forget(`${NS}/my-cluster-default`);
     await reconcileWorkerGroup(ctx(), req('my-cluster-default'), rc);
     expect(await sample(registry, 'dask_operator_scale_downs_total', { outcome: 'retired' })).toBe(1);
@@ -110,8 +110,8 @@ describe('Dask metrics', () => {
     const stored = w.stores.daskjobs.get(NS, 'etl') as unknown as DaskJob;
     expect(stored.status?.jobStatus).toBe('Running');
     expect(await sample(registry, 'dask_operator_jobs', { namespace: NS, job_status: 'Running' })).toBe(1);
-    const runner = w.stores.pods.get(NS, 'etl-runner') as unknown as { status: Record<string, unknown> };
-    runner.status = { phase: 'Succeeded' };
+    const runner = stored.status?.jobRunnerPodName as string;
+    w.stores.pods.edit(NS, runner, (p) => void ((p as unknown as { status: Record<string, unknown> }).status = { phase: 'Succeeded' }));
     w.clock = new Date(w.clock.getTime() + 90_000);
     await reconcileJob(ctx(), req('etl'), rc);
     expect(await sample(registry, 'dask_operator_job_execution_duration_seconds_count', { result: 'succeeded' })).toBe(1);
@@ -129,9 +129,7 @@ describe('DaskCluster readiness during a rollout of the default group', () => {
     const cluster = () => w.stores.daskclusters.get(NS, 'my-cluster') as unknown as DaskCluster;
     const cond = (type: string) => cluster().status?.conditions?.find((c) => c.type === type);
     expect(cond('Ready')?.status).toBe('True');
-    const c = cluster();
-    c.spec.worker.spec.containers[0].image = 'ghcr.io/dask/dask:2026.8.0';
-    c.metadata.generation = 2;
+    w.stores.daskclusters.edit(NS, 'my-cluster', (c) => void ((c as unknown as DaskCluster).spec.worker.spec.containers[0].image = 'ghcr.io/dask/dask:2026.8.0'));
     await reconcileCluster(ctx(), req('my-cluster'), rc); // patches the default group's template
     await reconcileWorkerGroup(ctx(), req('my-cluster-default'), rc); // Ready=False RollingOut on the group
     await reconcileCluster(ctx(), req('my-cluster'), rc);

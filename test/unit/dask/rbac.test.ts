@@ -90,12 +90,14 @@ async function usedByReconcilers(): Promise<Set<string>> {
   const taken = ctxOf(t);
   await reconcileCluster({ ...taken, api: { ...taken.api, create: async (plural, ns, body) => (plural === 'services' ? false : t.api.create(plural, ns, body)) } }, req('my-cluster'), rc);
 
-  // A DaskJob runs to completion.
+  // A DaskJob runs to completion and, with ttlSecondsAfterFinished, is deleted.
   const j = new FakeWorld();
-  j.stores.daskjobs.put({ apiVersion: `${GROUP}/v1`, kind: 'DaskJob', metadata: { name: 'nightly', namespace: NS, uid: 'job-uid', generation: 1 }, spec: { job: { spec: { containers: [{ name: 'job', image: 'x' }] } }, cluster: { spec: seed().spec } } } as never);
-  await reconcileJob(ctxOf(j), req('nightly'), rc);
-  j.stores.pods.edit(NS, 'nightly-runner', (p) => void ((p as { status?: unknown }).status = { phase: 'Succeeded' }));
-  await reconcileJob(ctxOf(j), req('nightly'), rc);
+  j.stores.daskjobs.put({ apiVersion: `${GROUP}/v1`, kind: 'DaskJob', metadata: { name: 'nightly', namespace: NS, uid: 'job-uid', generation: 1 }, spec: { ttlSecondsAfterFinished: 0, job: { spec: { containers: [{ name: 'job', image: 'x' }] } }, cluster: { spec: seed().spec } } } as never);
+  const runnerOf = () => (j.stores.daskjobs.get(NS, 'nightly') as { status?: { jobRunnerPodName?: string } } | undefined)?.status?.jobRunnerPodName;
+  for (let i = 0; i < 3 && !(runnerOf() && j.stores.pods.get(NS, runnerOf() as string)); i++) await reconcileJob(ctxOf(j), req('nightly'), rc);
+  j.stores.pods.edit(NS, runnerOf() as string, (p) => void ((p as { status?: unknown }).status = { phase: 'Succeeded' }));
+  for (let i = 0; i < 3 && j.stores.daskjobs.get(NS, 'nightly'); i++) await reconcileJob(ctxOf(j), req('nightly'), rc);
+  if (j.stores.daskjobs.get(NS, 'nightly')) throw new Error('the finished DaskJob with ttlSecondsAfterFinished: 0 was not deleted');
 
   const verbOf = { create: 'create', patch: 'patch', delete: 'delete' } as const;
   for (const world of worlds) {
@@ -130,7 +132,7 @@ describe('operator RBAC', () => {
       { apiGroups: [GROUP], resources: ['daskclusters'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
       { apiGroups: [GROUP], resources: ['daskworkergroups'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
       { apiGroups: [GROUP], resources: ['daskautoscalers'], verbs: ['get', 'list', 'watch', 'patch'] },
-      { apiGroups: [GROUP], resources: ['daskjobs'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [GROUP], resources: ['daskjobs'], verbs: ['get', 'list', 'watch', 'delete'] },
       { apiGroups: [GROUP], resources: ['daskclusters/status', 'daskworkergroups/status', 'daskautoscalers/status', 'daskjobs/status'], verbs: ['patch'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
       { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create'] },

@@ -335,3 +335,105 @@ function fakeScheduler(overrides: Partial<SchedulerClient>): SchedulerClient {
     ...overrides,
   } as SchedulerClient;
 }
+
+describe('scheduler updateStrategy', () => {
+  async function changedTemplate(strategy: 'OnDelete' | 'Recreate' | undefined): Promise<{ w: FakeWorld; before: Pod }> {
+    const { w } = world(1);
+    if (strategy) editCluster(w, (c) => void (c.spec.scheduler.updateStrategy = strategy));
+    await converge(w);
+    const before = w.stores.pods.get(NS, 'my-cluster-scheduler') as unknown as Pod;
+    editCluster(w, (c) => void (c.spec.scheduler.spec.containers[0].env = [{ name: 'NEW', value: '1' }]));
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    return { w, before };
+  }
+
+  test('OnDelete (the default): a changed scheduler template leaves the running scheduler alone', async () => {
+    for (const strategy of [undefined, 'OnDelete'] as const) {
+      const { w, before } = await changedTemplate(strategy);
+      expect(w.stores.pods.get(NS, 'my-cluster-scheduler')).toBe(before);
+      expect(w.events.map((e) => e.reason)).not.toContain('SchedulerRecreated');
+    }
+  });
+
+  test('Recreate: a changed scheduler template replaces the scheduler Pod with a Warning Event; workers are untouched', async () => {
+    const { w } = await changedTemplate('Recreate');
+    const workersBefore = workers(w).map((p) => p.metadata.uid);
+    expect(w.stores.pods.get(NS, 'my-cluster-scheduler')).toBeUndefined();
+    expect(w.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'SchedulerRecreated', message: expect.stringContaining('in memory') }));
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    const fresh = w.stores.pods.get(NS, 'my-cluster-scheduler') as unknown as Pod;
+    expect(fresh.spec.containers[0].env).toContainEqual({ name: 'NEW', value: '1' });
+    expect(workers(w).map((p) => p.metadata.uid)).toEqual(workersBefore);
+    // Unchanged template: nothing more happens.
+    w.runAllPods();
+    const n = w.events.length;
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    expect(w.stores.pods.get(NS, 'my-cluster-scheduler')?.metadata.uid).toBe(fresh.metadata.uid);
+    expect(w.events.slice(n).map((e) => e.reason)).not.toContain('SchedulerRecreated');
+  });
+});
+
+describe('idleAction', () => {
+  const T = new Date('2026-11-26T12:00:00Z').getTime() / 1000;
+  async function idleWorld(action: 'Delete' | 'ScaleToZero' | undefined, autoscaler = false): Promise<{ w: FakeWorld; state: { since: number | null; target: number } }> {
+    const { w, cluster } = world(3);
+    editCluster(w, (c) => {
+      c.spec.idleTimeout = 60;
+      if (action) c.spec.idleAction = action;
+    });
+    const state = { since: T - 120 as number | null, target: 0 };
+    w.scheduler = fakeScheduler({ idleSince: async () => state.since, adaptiveTarget: async () => state.target });
+    w.stores.daskworkergroups.put({ apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskWorkerGroup', metadata: { name: 'my-cluster-gpu', namespace: NS, uid: 'g2' }, spec: { cluster: 'my-cluster', worker: { replicas: 2, spec: cluster.spec.worker.spec } } } as never);
+    if (autoscaler) w.stores.daskautoscalers.put({ apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskAutoscaler', metadata: { name: 'my-cluster', namespace: NS, uid: 'a' }, spec: { cluster: 'my-cluster', minimum: 1, maximum: 5 } } as never);
+    state.since = null;
+    await converge(w);
+    state.since = T - 120;
+    return { w, state };
+  }
+  const replicas = (w: FakeWorld, g: string) => (w.stores.daskworkergroups.get(NS, g) as unknown as DaskWorkerGroup).spec?.worker.replicas;
+  const idleCondition = (w: FakeWorld) => (w.stores.daskclusters.get(NS, 'my-cluster') as unknown as DaskCluster).status?.conditions?.find((c) => c.type === 'Idle');
+
+  test('Delete (the default): an idle cluster is deleted', async () => {
+    const { w } = await idleWorld(undefined);
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    expect(w.stores.daskclusters.get(NS, 'my-cluster')).toBeUndefined();
+    expect(w.events.map((e) => e.reason)).toContain('IdleTimeout');
+  });
+
+  test('ScaleToZero: every worker group goes to 0 once, the scheduler stays; work arriving restores them', async () => {
+    const { w, state } = await idleWorld('ScaleToZero');
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    expect(w.stores.daskclusters.get(NS, 'my-cluster')).toBeDefined();
+    expect(w.stores.pods.get(NS, 'my-cluster-scheduler')).toBeDefined();
+    expect([replicas(w, 'my-cluster-default'), replicas(w, 'my-cluster-gpu')]).toEqual([0, 0]);
+    expect(idleCondition(w)).toMatchObject({ status: 'True', reason: 'ScaledToZero' });
+    expect(w.events).toContainEqual(expect.objectContaining({ reason: 'ScaledToZero', message: expect.stringContaining('my-cluster-default (3 → 0), my-cluster-gpu (2 → 0)') }));
+    // Still idle: nothing more; a user scaling up meanwhile is not undone.
+    await w.api.patch({ plural: 'daskworkergroups', namespace: NS, name: 'my-cluster-gpu' }, { spec: { worker: { replicas: 1 } } });
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    expect(replicas(w, 'my-cluster-gpu')).toBe(1);
+    // The idle period restarting without work wanted (the last workers' data changing state) does not wake it.
+    state.since = T - 5;
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    expect(idleCondition(w)?.status).toBe('True');
+    // Work arrives: the scheduler wants workers.
+    state.since = null;
+    state.target = 4;
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    expect([replicas(w, 'my-cluster-default'), replicas(w, 'my-cluster-gpu')]).toEqual([3, 1]);
+    expect(idleCondition(w)).toMatchObject({ status: 'False', reason: 'WorkArrived' });
+    expect((w.stores.daskworkergroups.get(NS, 'my-cluster-default') as unknown as DaskWorkerGroup).metadata.annotations?.['kubernetes.dask.org/replicas-before-idle']).toBeUndefined();
+  });
+
+  test('ScaleToZero with a DaskAutoscaler: the default group is left to the autoscaler when work arrives', async () => {
+    const { w, state } = await idleWorld('ScaleToZero', true);
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    expect(replicas(w, 'my-cluster-default')).toBe(0);
+    state.since = null;
+    state.target = 4;
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    expect(replicas(w, 'my-cluster-default')).toBe(0);
+    expect(replicas(w, 'my-cluster-gpu')).toBe(2);
+    expect(w.events).toContainEqual(expect.objectContaining({ reason: 'IdleEnded', message: expect.stringContaining('my-cluster-default (back to its DaskAutoscaler)') }));
+  });
+});
