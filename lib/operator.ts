@@ -2,6 +2,7 @@ import { ApiObject, Chart, JsonPatch, Size } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ContainerResources, Cpu } from './resources';
 import { customResourceDefinitions } from './schema/crds';
+import { DaskUserRoles } from './tenancy';
 import { DEFAULT_OPERATOR_IMAGE, KUEUE_CLUSTER_RULES, KUEUE_RULES, LEADER_ELECTION_RULES, OPERATOR_RULES, OPERATOR_VERSION } from './operator-rbac';
 import { resourceRequirements } from './spec/from-options';
 
@@ -59,6 +60,12 @@ export interface DaskOperatorProps {
    * @default - none (exactly the rules the operator itself uses)
    */
   readonly extraRules?: PolicyRule[];
+  /**
+   * ClusterRoles aggregated into the built-in view, edit and admin roles, so namespace users get rights on the Dask
+   * kinds with the RoleBindings they already have ({@link DaskUserRoles}).
+   * @default true
+   */
+  readonly userRoles?: boolean;
   /** Extra environment variables of the operator container. @default - none */
   readonly env?: { [name: string]: string };
   /**
@@ -165,6 +172,7 @@ export class DaskOperator extends Construct {
       });
       clusterScoped.push(role, binding);
     }
+    if (props.userRoles ?? true) new DaskUserRoles(this, 'UserRoles', { labels });
     new ApiObject(this, 'LeaderElectionRole', { ...RBAC, kind: 'Role', metadata: { name: `${NAME}-leader-election`, namespace: ns, labels }, rules: LEADER_ELECTION_RULES });
     new ApiObject(this, 'LeaderElectionRoleBinding', {
       ...RBAC,

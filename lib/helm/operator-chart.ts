@@ -130,8 +130,11 @@ function templates(): Record<string, string> {
   const name = (o: Json): string => `templates/${o.kind.toLowerCase()}${o.metadata.name === 'dask-operator' ? '' : `-${String(o.metadata.name).replace(/^dask-operator-/, '')}`}.yaml`;
   const scoped = new Set(['ClusterRole', 'ClusterRoleBinding']);
   const watchedOnly = (o: Json) => (o.kind === 'Role' || o.kind === 'RoleBinding') && o.metadata.namespace === WATCHED;
+  const userRole = (o: Json) => o.kind === 'ClusterRole' && /^dask-operator-(view|edit)$/.test(o.metadata.name);
   for (const o of clusterWide) {
-    if (scoped.has(o.kind)) {
+    if (userRole(o)) {
+      files[name(o)] = `{{- if .Values.userRoles }}\n${template(o)}{{- end }}\n`;
+    } else if (scoped.has(o.kind)) {
       files[name(o)] = `{{- if not .Values.watchNamespaces }}\n${template(o)}{{- end }}\n`;
     } else if (o.kind === 'Deployment') {
       // The per-namespace variant of the Deployment carries the conditional --namespaces argument.
@@ -178,6 +181,7 @@ function values(): { yaml: string; defaults: Json } {
     plugins: [] as string[],
     extraRules: [] as PolicyRule[],
     env: {} as Record<string, string>,
+    userRoles: true,
     serviceMonitor: { enabled: false, labels: {} as Record<string, string>, interval: '' },
   };
   const doc: [string, string][] = [
@@ -192,6 +196,7 @@ function values(): { yaml: string; defaults: Json } {
     ['plugins', 'npm packages (installed in the image) loaded as operator plugins; see docs/plugins.md. (plugins)'],
     ['extraRules', 'Extra RBAC rules (apiGroups, resources, verbs) for plugins, appended to the operator\'s own. (extraRules)'],
     ['env', 'Extra environment variables of the operator container, name: value. (env)'],
+    ['userRoles', 'ClusterRoles aggregated into the built-in view, edit and admin roles, giving namespace users rights on the Dask kinds; see docs/security.md. (userRoles)'],
     ['serviceMonitor', 'A prometheus-operator ServiceMonitor for the operator\'s /metrics (needs the monitoring.coreos.com CRDs); labels for your Prometheus\' selector, interval e.g. 30s. (DaskOperatorMonitoring)'],
   ];
   const header = [
@@ -224,6 +229,7 @@ function valuesSchema(): Json {
       plugins: list(str),
       extraRules: list({ type: 'object', required: ['apiGroups', 'resources', 'verbs'], additionalProperties: false, properties: { apiGroups: list(str), resources: list(str), verbs: list(str), resourceNames: list(str) } }),
       env: stringMap,
+      userRoles: { type: 'boolean' },
       serviceMonitor: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' }, labels: stringMap, interval: str } },
     },
   };

@@ -15,9 +15,10 @@ describe('public API surface', () => {
     const values = Object.entries(api).map(([name, v]) => `${name}:${typeof v === 'function' ? (/^class /.test(Function.prototype.toString.call(v)) ? 'class' : 'function') : typeof v}`);
     expect(values.sort()).toEqual([
       'ArgoCdSyncWaves:class', 'Cpu:class', 'DaskArgoCdHealthChecks:class', 'DaskAutoscaler:class', 'DaskCluster:class',
-      'DaskClusterMonitoring:class', 'DaskIdleAction:object', 'DaskJob:class', 'DaskOperator:class', 'DaskOperatorHelmChart:class',
-      'DaskOperatorMonitoring:class', 'DaskResource:class', 'DaskWorkerGroup:class', 'EnvValue:class', 'ImagePullPolicy:object', 'LogLevel:object',
-      'RestartPolicy:object', 'SchedulerServiceType:object', 'SchedulerUpdateStrategy:object',
+      'DaskClusterMonitoring:class', 'DaskIdleAction:object', 'DaskJob:class', 'DaskNetworkPolicy:class', 'DaskOperator:class',
+      'DaskOperatorHelmChart:class', 'DaskOperatorMonitoring:class', 'DaskPodSpecPolicy:class', 'DaskPolicyAction:object', 'DaskResource:class',
+      'DaskUserRoles:class', 'DaskWorkerGroup:class', 'EnvValue:class', 'ImagePullPolicy:object', 'LogLevel:object', 'RestartPolicy:object',
+      'SchedulerServiceType:object', 'SchedulerUpdateStrategy:object',
     ]);
   });
 

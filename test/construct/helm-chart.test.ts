@@ -72,6 +72,7 @@ describe('the dask-operator Helm chart', () => {
       plugins: ['@acme/dask-plugin', './local-plugin'],
       extraRules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'patch'] }],
       env: { A_SETTING: 'one', B_SETTING: 'two words' },
+      userRoles: false,
     };
     const expected = construct(props, { labels: { release: 'prometheus' }, interval: '30s' });
     const r = helmTemplate({
@@ -87,12 +88,22 @@ describe('the dask-operator Helm chart', () => {
       plugins: props.plugins,
       extraRules: props.extraRules,
       env: props.env,
+      userRoles: false,
       serviceMonitor: { enabled: true, labels: { release: 'prometheus' }, interval: '30s' },
     });
     expect(r.stderr).toBe('');
     expect(byKey(r.docs.map(withoutHelmLabels))).toEqual(byKey(expected));
     expect(r.docs.filter((d) => d.kind === 'ClusterRole')).toEqual([]);
     expect(r.docs.filter((d) => d.kind === 'Role' && d.metadata.name === 'dask-operator').map((d) => d.metadata.namespace)).toEqual(['team-a', 'team-b']);
+  });
+
+  test('userRoles (default true): the aggregated view and edit ClusterRoles, as the construct makes them', () => {
+    const r = helmTemplate({});
+    expect(r.stderr).toBe('');
+    const roles = (docs: Json[]) => docs.filter((d) => d.kind === 'ClusterRole' && /-(view|edit)$/.test(d.metadata.name));
+    const byName = (docs: Json[]) => roles(docs).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+    expect(byName(r.docs.map(withoutHelmLabels))).toEqual(byName(construct({})));
+    expect(byName(r.docs).map((d) => d.metadata.name)).toEqual(['dask-operator-edit', 'dask-operator-view']);
   });
 
   test('values.schema.json refuses values the construct would not accept', () => {
