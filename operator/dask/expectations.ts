@@ -37,6 +37,11 @@ export class Expectations {
     this.creates.get(key)?.delete(name);
   }
 
+  /** Drops one expected deletion (the delete request failed, so the Pod may still be there). */
+  dropDelete(key: string, name: string): void {
+    this.deletes.get(key)?.delete(name);
+  }
+
   forget(key: string): void {
     this.creates.delete(key);
     this.deletes.delete(key);

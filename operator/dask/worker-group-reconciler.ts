@@ -195,8 +195,16 @@ async function createWorkers(ctx: DaskContext, group: DaskWorkerGroup, cluster: 
 
 async function deletePods(ctx: DaskContext, key: string, pods: Pod[], gracePeriodSeconds?: number): Promise<void> {
   await forEachLimit(pods, ctx.options.createParallelism, async (p) => {
-    ctx.expectations.expectDelete(key, p.metadata.name as string);
-    await ctx.api.delete({ plural: 'pods', namespace: p.metadata.namespace as string, name: p.metadata.name as string }, { uid: p.metadata.uid, gracePeriodSeconds });
+    const name = p.metadata.name as string;
+    ctx.expectations.expectDelete(key, name);
+    try {
+      await ctx.api.delete({ plural: 'pods', namespace: p.metadata.namespace as string, name }, { uid: p.metadata.uid, gracePeriodSeconds });
+    } catch (e) {
+      // Not known to be deleted (refused, or the answer was lost): the Pod counts as live again, so the next run
+      // deletes it (again) instead of waiting for the expectation to expire with the group one worker too large.
+      ctx.expectations.dropDelete(key, name);
+      throw e;
+    }
   });
 }
 

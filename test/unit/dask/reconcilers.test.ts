@@ -6,6 +6,7 @@ import type { DaskCluster, DaskWorkerGroup, Pod } from '../../../lib/schema/gene
 import { dropNulls } from '../../../lib/validation/crd-schema';
 import { loadYaml } from '../../support/yaml';
 import { FakeWorld, rc } from './fake';
+import { KubeHttpError } from '../../../operator/runtime/rest';
 
 const NS = 'ns';
 const req = (name: string) => ({ namespace: NS, name });
@@ -203,6 +204,54 @@ describe('DaskWorkerGroup reconciler', () => {
     await converge(w);
     expect(workers(w).map((p) => p.metadata.name)).not.toContain(victim.metadata.name);
     expect(workers(w)).toHaveLength(2);
+  });
+
+  test('a worker Pod delete that fails (a 500, a lost answer) leaves the Pod counted: the next run deletes it again', async () => {
+    const { w } = world(3);
+    await converge(w);
+    editGroup(w, (g) => void (g.spec!.worker.replicas = 0));
+    const realDelete = w.api.delete;
+    let refused = 0;
+    w.api.delete = async (ref, opts) => {
+      if (ref.plural === 'pods' && refused++ === 0) throw new KubeHttpError(500, 'DELETE', ref.name, '', { kind: 'Status', code: 500, reason: 'InternalError' });
+      return realDelete(ref, opts);
+    };
+    await expect(reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc)).rejects.toThrow(/HTTP 500/);
+    expect(workers(w)).toHaveLength(1);
+    // The retry (the work queue's backoff) finds the survivor live and deletes it; it does not wait out the expectation.
+    await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
+    expect(workers(w)).toEqual([]);
+    await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc); // the deletion's watch event
+    expect(group(w).status?.replicas).toBe(0);
+  });
+
+  test('a failed worker Pod create stops the batch and the run returns only once the creates it started have settled', async () => {
+    const { w } = world(0);
+    await converge(w);
+    editGroup(w, (g) => void (g.spec!.worker.replicas = 20));
+    const realCreate = w.api.create;
+    let calls = 0;
+    let inFlight = 0;
+    w.api.create = async (plural, ns, body) => {
+      if (plural !== 'pods') return realCreate(plural, ns, body);
+      const n = calls++;
+      inFlight++;
+      try {
+        await new Promise((r) => setTimeout(r, n === 0 ? 1 : 20));
+        if (n === 0) throw new KubeHttpError(500, 'POST', 'pods', '', { kind: 'Status', code: 500, reason: 'InternalError' });
+        return await realCreate(plural, ns, body);
+      } finally {
+        inFlight--;
+      }
+    };
+    await expect(reconcileWorkerGroup(w.context({ createParallelism: 4 }), req('my-cluster-default'), rc)).rejects.toThrow(/HTTP 500/);
+    expect(inFlight).toBe(0);
+    // The three other lanes finished the creates they had started and took nothing more.
+    expect(calls).toBe(4);
+    expect(workers(w)).toHaveLength(3);
+    w.api.create = realCreate;
+    await converge(w);
+    expect(workers(w)).toHaveLength(20);
   });
 
   test('scale-down removes Pending Pods first, newest first', async () => {
