@@ -384,14 +384,11 @@ export class VariantRun {
         this.op.start();
         continue;
       }
-      // Half the kills land just after a scale change (mid-scaling), the others wherever the schedule falls.
-      let mid = false;
-      if (this.p.random() < 0.5 && (await this.nextFlip(6000))) {
-        await sleep(400 * this.p.random());
-        mid = true;
-      }
+      // Half the kills are aimed 0–0.4 s after a scale change, the others land wherever the schedule falls.
+      if (this.p.random() < 0.5 && (await this.nextFlip(15_000))) await sleep(400 * this.p.random());
       const pid = this.ourOperatorPid();
       await this.op.kill();
+      const mid = !this.main.converged;
       this.kills++;
       if (mid) this.midScaleKills++;
       const canary = await this.bumpCanary();

@@ -16,6 +16,7 @@ import { newWorkerName, workerPod, workerSelector, workerTemplateHash, ANNOTATIO
 import { controllerReference } from '../../lib/render/metadata';
 import type { DaskCluster, DaskWorkerGroup, Pod } from '../../lib/schema/generated/types';
 import { keyOf } from '../runtime/object';
+import { statusCodeOf } from '../runtime/kube';
 import { ConditionInput } from './conditions';
 import { fieldsAndConditions, updateStatus } from './status';
 import { ContainerFailure, containerFailure } from './container-failures';
@@ -177,9 +178,15 @@ async function createWorkers(ctx: DaskContext, group: DaskWorkerGroup, cluster: 
     try {
       await ctx.api.create('pods', ns, workerPod(group, cluster, name, ctx.options));
     } catch (e) {
-      ctx.expectations.dropCreate(key, name);
-      if (isRejected(e)) failure = e as Error;
-      else throw e;
+      if (isRejected(e)) {
+        ctx.expectations.dropCreate(key, name);
+        failure = e as Error;
+        return;
+      }
+      // Anything but a refusal before processing (429) may have created the Pod with the answer lost on the way back
+      // (a 5xx, a cut connection): ask before counting it as missing, or the next run creates a duplicate.
+      if (statusCodeOf(e) === 429 || !(await existsLive(ctx, ns, name))) ctx.expectations.dropCreate(key, name);
+      throw e;
     }
   }, () => failure !== undefined);
   if (failure) {
@@ -191,6 +198,15 @@ async function createWorkers(ctx: DaskContext, group: DaskWorkerGroup, cluster: 
   ctx.events.event(group, 'Normal', 'WorkersCreated', `created ${n} worker Pod(s)`);
   conditions.push({ type: 'PodsCreated', status: 'True', reason: 'Created', message: `created ${n} worker Pod(s)` });
   return false;
+}
+
+/** Whether the API server has the Pod (a live read; a failed read counts as no, so the Pod is created again). */
+async function existsLive(ctx: DaskContext, namespace: string, name: string): Promise<boolean> {
+  try {
+    return (await ctx.api.get({ plural: 'pods', namespace, name })) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 async function deletePods(ctx: DaskContext, key: string, pods: Pod[], gracePeriodSeconds?: number): Promise<void> {

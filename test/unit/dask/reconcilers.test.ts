@@ -254,6 +254,36 @@ describe('DaskWorkerGroup reconciler', () => {
     expect(workers(w)).toHaveLength(20);
   });
 
+  test('a worker Pod created with its answer lost (500 after the write) is asked about, not created twice; a 429 is not', async () => {
+    const { w } = world(0);
+    await converge(w);
+    editGroup(w, (g) => void (g.spec!.worker.replicas = 3));
+    const realCreate = w.api.create;
+    const realGet = w.api.get;
+    const onServer = new Set<string>();
+    let n = 0;
+    // The first create reaches the API server but its answer is lost, and the cache has not seen the Pod yet.
+    w.api.create = async (plural, ns, body) => {
+      if (plural !== 'pods' || n++ > 0) return realCreate(plural, ns, body);
+      onServer.add((body as { metadata: { name: string } }).metadata.name);
+      throw new KubeHttpError(500, 'POST', 'pods', '', { kind: 'Status', code: 500, reason: 'InternalError' });
+    };
+    w.api.get = async (ref) => (ref.plural === 'pods' && onServer.has(ref.name) ? { metadata: { name: ref.name } } : realGet(ref));
+    await expect(reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc)).rejects.toThrow(/HTTP 500/);
+    expect(workers(w)).toHaveLength(2);
+    await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
+    expect(w.writesOf('create', 'pods').filter((x) => x.name.includes('-worker-'))).toHaveLength(2); // nothing more
+    // A 429 is refused before the API server does anything: that Pod is missing and made again at once.
+    editGroup(w, (g) => void (g.spec!.worker.replicas = 4));
+    w.api.create = async () => {
+      throw new KubeHttpError(429, 'POST', 'pods', '', { kind: 'Status', code: 429, reason: 'TooManyRequests' });
+    };
+    await expect(reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc)).rejects.toThrow(/HTTP 429/);
+    w.api.create = realCreate;
+    await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
+    expect(workers(w)).toHaveLength(3); // 2 + 1: the lost one is still only expected (on the server, not in the cache)
+  });
+
   test('scale-down removes Pending Pods first, newest first', async () => {
     const { w } = world(3);
     await converge(w);
