@@ -54,7 +54,7 @@ function report(results: readonly VariantResult[], p: { minutes: number; seed: n
     '',
     `| | ${results.map((r) => `${r.variant} variant`).join(' | ')} |`,
     `| --- |${results.map(() => ' --- |').join('')}`,
-    row('chaos', (r) => (r.variant === 'kill' ? `operator SIGKILLed every ${p.kill} s and restarted: ${r.kills} kills, ${r.midScaleKills} of them while a round was converging` : `fault proxy: light faults throughout, ${r.bursts} bursts of ${p.burst} s every ${p.burstInterval} s (watches cut, 429/500/409, lost responses, latency)`)),
+    row('chaos', (r) => (r.variant === 'kill' ? `operator SIGKILLed every ${p.kill} s (half the kills held ≤ 8 s to land just after a scale change) and restarted: ${r.kills} kills, ${r.midScaleKills} of them while a round was converging` : `fault proxy: light faults throughout, ${r.bursts} bursts of ${p.burst} s every ${p.burstInterval} s (watches cut, 429/500/409, lost responses, latency)`)),
     row('duration', (r) => `${(r.durationMs / 60_000).toFixed(1)} min`),
     row(`rounds (0 ↔ ${p.replicas} workers)`, (r) => `${r.rounds.length}, ${r.rounds.filter((x) => x.ok).length} converged and clean`),
     row('convergence time, median / p90 / max', (r) => { const m = summarize(r.rounds.flatMap((x) => (x.convergeMs === undefined ? [] : [x.convergeMs]))); return `${s(m.median)} / ${s(m.p90)} / ${s(m.max)}`; }),

@@ -384,8 +384,8 @@ export class VariantRun {
         this.op.start();
         continue;
       }
-      // Half the kills are aimed 0–0.4 s after a scale change, the others land wherever the schedule falls.
-      if (this.p.random() < 0.5 && (await this.nextFlip(15_000))) await sleep(400 * this.p.random());
+      // Half the kills wait (at most 8 s) for the next scale change and land 0–0.4 s after it; the others land where the schedule falls.
+      if (this.p.random() < 0.5 && (await this.nextFlip(8_000))) await sleep(400 * this.p.random());
       const pid = this.ourOperatorPid();
       await this.op.kill();
       const mid = !this.main.converged;
