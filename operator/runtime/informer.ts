@@ -16,7 +16,7 @@
  */
 import { Backoff, type BackoffOptions } from './backoff';
 import { realClock, sleep, type Clock, type TimerHandle } from './clock';
-import { isGone } from './kube';
+import { isGone } from './kube-errors';
 import { errorMessage, nullLogger, type Logger } from './logger';
 import { keyOf, objectKey, type KubeObject } from './object';
 import { KubeHttpError, type KubeStatus, type ListWatchClient, type Query, type WatchEvent } from './rest';
