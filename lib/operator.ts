@@ -304,7 +304,7 @@ export class DaskOperator extends Construct {
       ...(props.plugins && props.plugins.length > 0 ? [`--plugins=${props.plugins.join(',')}`] : []),
       ...(props.kueue ?? false ? ['--kueue'] : []),
     ];
-    const timeout = props.probeTimeout !== undefined ? { timeoutSeconds: props.probeTimeout.toSeconds() } : {};
+    const timeout = props.probeTimeout !== undefined ? { timeoutSeconds: props.probeTimeout.toMilliseconds() / 1000 } : {};
     const probe = (path: string, initialDelaySeconds: number) => ({
       httpGet: { path, port: 'metrics' },
       initialDelaySeconds,

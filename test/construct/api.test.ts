@@ -16,8 +16,10 @@ describe('public API surface', () => {
     expect(values.sort()).toEqual([
       'ArgoCdSyncWaves:class', 'Cpu:class', 'DaskArgoCdHealthChecks:class', 'DaskAutoscaler:class', 'DaskCluster:class',
       'DaskClusterMonitoring:class', 'DaskIdleAction:object', 'DaskJob:class', 'DaskOperator:class', 'DaskOperatorHelmChart:class',
-      'DaskOperatorMonitoring:class', 'DaskResource:class', 'DaskWorkerGroup:class', 'EnvValue:class', 'ImagePullPolicy:object', 'LogLevel:object',
-      'RestartPolicy:object', 'SchedulerServiceType:object', 'SchedulerUpdateStrategy:object',
+      'DaskOperatorMonitoring:class', 'DaskResource:class', 'DaskWorkerGroup:class', 'EmptyDirMedium:object', 'EnvValue:class',
+      'FsGroupChangePolicy:object', 'ImagePullPolicy:object', 'LabelSelectorOperator:object', 'LogLevel:object', 'NodeSelectorOperator:object',
+      'ProfileType:object', 'RestartPolicy:object', 'SchedulerServiceType:object', 'SchedulerUpdateStrategy:object', 'TaintEffect:object',
+      'TolerationOperator:object', 'Volume:class',
     ]);
   });
 
