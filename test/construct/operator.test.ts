@@ -3,7 +3,7 @@ import {
   DaskOperator, type DaskOperatorProps, EmptyDirMedium, EnvValue, FsGroupChangePolicy, LabelSelectorOperator, LogLevel, NodeSelectorOperator, ProfileType,
   TaintEffect, TolerationOperator, Volume,
 } from '../../lib/index';
-import { FLAGS } from '../../operator/config';
+import { FLAGS, parseConfig } from '../../operator/config';
 import { KUEUE_CLUSTER_RULES, KUEUE_RULES, LEADER_ELECTION_RULES, OPERATOR_RULES } from '../../lib/operator-rbac';
 
 type Json = Record<string, any>;
@@ -389,6 +389,12 @@ describe('DaskOperator: synth-time validation names the construct, the prop and 
 
   test('a valid install with every prop synthesizes (the Pod spec passes the core/v1 schema)', () => {
     expect(() => synth(FULL)).not.toThrow();
+  });
+
+  test('the operator accepts the arguments the construct writes (its own flag parser)', () => {
+    const c = podOf(synth({ ...FULL, watchNamespaces: ['team-a'], plugins: ['@acme/p'], kueue: true, logLevel: LogLevel.WARN })).containers[0];
+    const config = parseConfig(c.args, { POD_NAMESPACE: 'dask-operator' });
+    expect(config).toMatchObject({ createBatchSize: 20, leaderElect: true, leaderElectionNamespace: 'dask-operator', namespaces: ['team-a'], plugins: ['@acme/p'], kueue: true, logLevel: 'warn', metricsBindAddress: { host: '0.0.0.0', port: 8080 } });
   });
 });
 
