@@ -1,4 +1,4 @@
-/** What the DaskOperator construct installs that the operator's code must agree with: its version and its RBAC. */
+/** What the DaskOperator construct installs that the operator's code must agree with: its version, its RBAC and a flag default. */
 import { ALL_KINDS, GROUP } from './schema/names';
 
 /** The operator's version; also the default image tag (public as DaskOperator.VERSION). */

@@ -302,7 +302,7 @@ export class DaskOperator extends Construct {
       `--leader-election-namespace=${ns}`,
       ...(watch.length > 0 ? [`--namespaces=${watch.join(',')}`] : []),
       ...(props.plugins && props.plugins.length > 0 ? [`--plugins=${props.plugins.join(',')}`] : []),
-      ...(props.kueue ?? false ? ['--kueue'] : []),
+      ...((props.kueue ?? false) ? ['--kueue'] : []),
     ];
     const timeout = props.probeTimeout !== undefined ? { timeoutSeconds: props.probeTimeout.toMilliseconds() / 1000 } : {};
     const probe = (path: string, initialDelaySeconds: number) => ({
