@@ -16,3 +16,4 @@ export * from './worker-group';
 export * from './argocd';
 export * from './monitoring';
 export * from './helm/operator-chart';
+export * from './tenancy';

@@ -8,6 +8,7 @@ import type { Affinity, ContainerSecurityContext, NetworkPolicyPeer, PodSecurity
 import { ContainerResources, Cpu } from './resources';
 import { customResourceDefinitions } from './schema/crds';
 import { COMPONENT_SCHEDULER, LABEL_COMPONENT, PORT_NAME_COMM, PORT_NAME_DASHBOARD, SCHEDULER_COMM_PORT, SCHEDULER_DASHBOARD_PORT } from './schema/names';
+import { DaskUserRoles } from './tenancy';
 import { resourceRequirements } from './spec/from-options';
 import { operatorProblems } from './validation/operator';
 
@@ -65,6 +66,12 @@ export interface DaskOperatorProps {
    * @default - none (exactly the rules the operator itself uses)
    */
   readonly extraRules?: PolicyRule[];
+  /**
+   * ClusterRoles aggregated into the built-in view, edit and admin roles, so namespace users get rights on the Dask
+   * kinds with the RoleBindings they already have ({@link DaskUserRoles}).
+   * @default true
+   */
+  readonly userRoles?: boolean;
   /** Extra environment variables of the operator container. @default - none */
   readonly env?: { [name: string]: string };
   /**
@@ -98,9 +105,9 @@ export interface DaskOperatorProps {
    */
   readonly createServiceAccount?: boolean;
   /**
-   * Create the RBAC objects: the operator's ClusterRole (or per-namespace Roles), the leader-election Role and their
+   * Create the operator's RBAC objects: its ClusterRole (or per-namespace Roles), the leader-election Role and their
    * bindings. With false you grant the same rules yourself (lib/operator-rbac.ts lists them; `extraRules` has
-   * nothing to add to).
+   * nothing to add to). The user roles are not the operator's: `userRoles` switches them.
    * @default true
    */
   readonly createRbac?: boolean;
@@ -289,7 +296,10 @@ export class DaskOperator extends Construct {
       const annotations = props.serviceAccountAnnotations && Object.keys(props.serviceAccountAnnotations).length > 0 ? { annotations: { ...props.serviceAccountAnnotations } } : {};
       this.serviceAccount = new ApiObject(this, 'ServiceAccount', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: saName, namespace: ns, labels, ...annotations } });
     }
-    if (props.createRbac ?? true) clusterScoped.push(...this.rbac(props, { ns, saName, labels, watch }));
+    const rbac = props.createRbac ?? true;
+    if (rbac) clusterScoped.push(...this.rbac(props, { ns, saName, labels, watch }));
+    if (props.userRoles ?? true) new DaskUserRoles(this, 'UserRoles', { labels });
+    if (rbac) this.leaderElectionRbac(ns, saName, labels);
 
     const args = [
       `--metrics-bind-address=0.0.0.0:${port}`,
@@ -420,8 +430,20 @@ export class DaskOperator extends Construct {
       for (const watched of watch) role(`Role-${watched}`, `RoleBinding-${watched}`, NAME, watched, rules);
       if (kueue) clusterRole('KueueClusterRole', `${NAME}-kueue`, KUEUE_CLUSTER_RULES);
     }
-    role('LeaderElectionRole', 'LeaderElectionRoleBinding', `${NAME}-leader-election`, ns, LEADER_ELECTION_RULES);
     return clusterScoped;
+  }
+
+  /** The Role and RoleBinding for the Lease, in the operator's own namespace. */
+  private leaderElectionRbac(ns: string, saName: string, labels: Record<string, string>): void {
+    const name = `${NAME}-leader-election`;
+    new ApiObject(this, 'LeaderElectionRole', { ...RBAC, kind: 'Role', metadata: { name, namespace: ns, labels }, rules: LEADER_ELECTION_RULES });
+    new ApiObject(this, 'LeaderElectionRoleBinding', {
+      ...RBAC,
+      kind: 'RoleBinding',
+      metadata: { name, namespace: ns, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name: saName, namespace: ns }],
+    });
   }
 }
 

@@ -243,9 +243,12 @@ function templates(): Record<string, string> {
     '{{- fail "podDisruptionBudget.enabled: true needs replicaCount >= 2: with one operator Pod a budget of maxUnavailable 1 protects nothing; set replicaCount: 2 or drop podDisruptionBudget.enabled" }}',
     '{{- end }}',
   ].join('\n');
+  const userRole = (o: Json) => o.kind === 'ClusterRole' && /^dask-operator-(view|edit)$/.test(o.metadata.name);
   for (const o of clusterWide) {
     const variant = perNamespace.find((p) => key(p) === key(o) && p.metadata.namespace === o.metadata.namespace) as Json;
-    if (clusterOnly.has(o.kind)) {
+    if (userRole(o)) {
+      files[name(o)] = `{{- if .Values.userRoles }}\n${template(o)}{{- end }}\n`;
+    } else if (clusterOnly.has(o.kind)) {
       files[name(o)] = `{{- if and .Values.rbac.create (not .Values.watchNamespaces) }}\n${template(o)}{{- end }}\n`;
     } else if (rbacKinds.has(o.kind)) {
       files[name(o)] = `{{- if .Values.rbac.create }}\n${template(o)}{{- end }}\n`;
@@ -307,6 +310,7 @@ function values(): { yaml: string; defaults: Json } {
     plugins: [] as string[],
     extraRules: [] as PolicyRule[],
     env: {} as Record<string, string>,
+    userRoles: true,
     extraEnv: [] as Json[],
     podLabels: {} as Record<string, string>,
     podAnnotations: {} as Record<string, string>,
@@ -353,6 +357,7 @@ function values(): { yaml: string; defaults: Json } {
     ['probeTimeoutSeconds', 'Timeout of the liveness and readiness probes; 0: Kubernetes\' default (1 s). (probeTimeout)'],
     ['podDisruptionBudget', 'enabled: true or false; unset: a PodDisruptionBudget (maxUnavailable 1) exactly when replicaCount > 1; true with replicaCount 1 fails. (podDisruptionBudget)'],
     ['networkPolicy', 'A NetworkPolicy isolating the operator: ingress to the metrics port from metricsFrom (NetworkPolicyPeers; [] lets nobody in); egress to DNS, the API server (apiServerPorts, on apiServerCidrs or anywhere) and Dask schedulers. (networkPolicy)'],
+    ['userRoles', 'ClusterRoles aggregated into the built-in view, edit and admin roles, giving namespace users rights on the Dask kinds; see docs/security.md. (userRoles)'],
     ['serviceMonitor', 'A prometheus-operator ServiceMonitor for the operator\'s /metrics (needs the monitoring.coreos.com CRDs); labels for your Prometheus\' selector, interval e.g. 30s. (DaskOperatorMonitoring)'],
   ];
   const header = [
@@ -418,6 +423,7 @@ function valuesSchema(): Json {
           apiServerPorts: { ...list(port), minItems: 1 },
         },
       },
+      userRoles: { type: 'boolean' },
       serviceMonitor: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' }, labels: stringMap, interval: str } },
     },
   };

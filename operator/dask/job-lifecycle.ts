@@ -162,7 +162,7 @@ export function planJob(obs: JobObservation): JobPlan {
       type: 'Suspended',
       status: 'True',
       reason: 'JobSuspended',
-      message: obs.podsHeld > 0 ? `suspended; ${obs.podsHeld} Pod(s) still terminating` : 'suspended; the job holds no Pods',
+      message: obs.podsHeld > 0 ? `${obs.podsHeld} Pod(s) still terminating` : 'the job holds no Pods',
     });
     return finish();
   }

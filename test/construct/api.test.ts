@@ -15,11 +15,11 @@ describe('public API surface', () => {
     const values = Object.entries(api).map(([name, v]) => `${name}:${typeof v === 'function' ? (/^class /.test(Function.prototype.toString.call(v)) ? 'class' : 'function') : typeof v}`);
     expect(values.sort()).toEqual([
       'ArgoCdSyncWaves:class', 'Cpu:class', 'DaskArgoCdHealthChecks:class', 'DaskAutoscaler:class', 'DaskCluster:class',
-      'DaskClusterMonitoring:class', 'DaskIdleAction:object', 'DaskJob:class', 'DaskOperator:class', 'DaskOperatorHelmChart:class',
-      'DaskOperatorMonitoring:class', 'DaskResource:class', 'DaskWorkerGroup:class', 'EmptyDirMedium:object', 'EnvValue:class',
-      'FsGroupChangePolicy:object', 'ImagePullPolicy:object', 'LabelSelectorOperator:object', 'LogLevel:object', 'NodeSelectorOperator:object',
-      'ProfileType:object', 'RestartPolicy:object', 'SchedulerServiceType:object', 'SchedulerUpdateStrategy:object', 'TaintEffect:object',
-      'TolerationOperator:object', 'Volume:class',
+      'DaskClusterMonitoring:class', 'DaskIdleAction:object', 'DaskJob:class', 'DaskNetworkPolicy:class', 'DaskOperator:class',
+      'DaskOperatorHelmChart:class', 'DaskOperatorMonitoring:class', 'DaskPodSpecPolicy:class', 'DaskPolicyAction:object', 'DaskResource:class',
+      'DaskUserRoles:class', 'DaskWorkerGroup:class', 'EmptyDirMedium:object', 'EnvValue:class', 'FsGroupChangePolicy:object', 'ImagePullPolicy:object',
+      'LabelSelectorOperator:object', 'LogLevel:object', 'NodeSelectorOperator:object', 'ProfileType:object', 'RestartPolicy:object',
+      'SchedulerServiceType:object', 'SchedulerUpdateStrategy:object', 'TaintEffect:object', 'TolerationOperator:object', 'Volume:class',
     ]);
   });
 

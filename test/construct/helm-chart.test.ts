@@ -95,6 +95,7 @@ describe('the dask-operator Helm chart', () => {
       priorityClassName: 'platform-critical',
       probeTimeout: Duration.seconds(5),
       networkPolicy: { metricsFrom, apiServerCidrs: ['10.0.0.1/32'], apiServerPorts: [6443] },
+      userRoles: false,
     };
     const expected = construct(props, { labels: { release: 'prometheus' }, interval: '30s' });
     expect(expected.map((o) => o.kind)).toEqual(expect.arrayContaining(['PodDisruptionBudget', 'NetworkPolicy', 'ServiceMonitor']));
@@ -127,6 +128,7 @@ describe('the dask-operator Helm chart', () => {
       priorityClassName: 'platform-critical',
       probeTimeoutSeconds: 5,
       networkPolicy: { enabled: true, metricsFrom, apiServerCidrs: ['10.0.0.1/32'], apiServerPorts: [6443] },
+      userRoles: false,
       serviceMonitor: { enabled: true, labels: { release: 'prometheus' }, interval: '30s' },
     });
     expect(r.stderr).toBe('');
@@ -158,6 +160,15 @@ describe('the dask-operator Helm chart', () => {
     const r = helmTemplate({ podDisruptionBudget: { enabled: true } });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/podDisruptionBudget.enabled: true needs replicaCount >= 2/);
+  });
+
+  test('userRoles (default true): the aggregated view and edit ClusterRoles, as the construct makes them', () => {
+    const r = helmTemplate({});
+    expect(r.stderr).toBe('');
+    const roles = (docs: Json[]) => docs.filter((d) => d.kind === 'ClusterRole' && /-(view|edit)$/.test(d.metadata.name));
+    const byName = (docs: Json[]) => roles(docs).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+    expect(byName(r.docs.map(withoutHelmLabels))).toEqual(byName(construct({})));
+    expect(byName(r.docs).map((d) => d.metadata.name)).toEqual(['dask-operator-edit', 'dask-operator-view']);
   });
 
   test('values.schema.json refuses values the construct would not accept', () => {

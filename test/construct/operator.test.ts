@@ -36,6 +36,8 @@ describe('DaskOperator', () => {
       'ServiceAccount/dask-operator',
       'ClusterRole/dask-operator',
       'ClusterRoleBinding/dask-operator',
+      'ClusterRole/dask-operator-view',
+      'ClusterRole/dask-operator-edit',
       'Role/dask-operator-leader-election',
       'RoleBinding/dask-operator-leader-election',
       'Deployment/dask-operator',
@@ -70,7 +72,8 @@ describe('DaskOperator', () => {
 
   test('namespace-scoped install: a Role and RoleBinding per watched namespace, and --namespaces', () => {
     const objs = synth({ watchNamespaces: ['team-b', 'team-a'] });
-    expect(byKind(objs, 'ClusterRole')).toHaveLength(0);
+    // Only the aggregated user roles, which grant nothing until bound (the operator's own rights are namespaced).
+    expect(byKind(objs, 'ClusterRole').map((r) => r.metadata.name)).toEqual(['dask-operator-view', 'dask-operator-edit']);
     const roles = byKind(objs, 'Role').filter((r) => r.metadata.name === 'dask-operator');
     expect(roles.map((r) => r.metadata.namespace)).toEqual(['team-a', 'team-b']);
     const bindings = byKind(objs, 'RoleBinding').filter((r) => r.metadata.name === 'dask-operator');
@@ -98,7 +101,8 @@ describe('DaskOperator', () => {
     expect(byKind(objs, 'Deployment')[0].spec.template.spec.containers[0].args).toContain('--kueue');
     const scoped = synth({ kueue: true, watchNamespaces: ['team-a'] });
     expect(byKind(scoped, 'Role').find((r) => r.metadata.name === 'dask-operator')?.rules).toEqual([...OPERATOR_RULES, ...KUEUE_RULES]);
-    expect(byKind(scoped, 'ClusterRole').map((r) => [r.metadata.name, r.rules])).toEqual([['dask-operator-kueue', KUEUE_CLUSTER_RULES]]);
+    expect(byKind(scoped, 'ClusterRole').filter((r) => r.metadata.name === 'dask-operator-kueue').map((r) => r.rules)).toEqual([KUEUE_CLUSTER_RULES]);
+    expect(byKind(synth({ kueue: true, watchNamespaces: ['team-a'], userRoles: false }), 'ClusterRole').map((r) => r.metadata.name)).toEqual(['dask-operator-kueue']);
     expect(byKind(scoped, 'ClusterRoleBinding').map((b) => b.roleRef.name)).toEqual(['dask-operator-kueue']);
     expect(byKind(synth(), 'Deployment')[0].spec.template.spec.containers[0].args).not.toContain('--kueue');
   });
@@ -185,11 +189,12 @@ describe('DaskOperator: the upstream chart\'s values, as props', () => {
     expect(byKind(synth(), 'ServiceAccount')[0].metadata.annotations).toBeUndefined();
   });
 
-  test('createRbac: false leaves every Role, ClusterRole and binding out (cluster-wide, namespaced, Kueue, leader election)', () => {
+  test('createRbac: false leaves the operator\'s Roles, ClusterRoles and bindings out (cluster-wide, namespaced, Kueue, leader election); userRoles is its own switch', () => {
     for (const props of [{}, { watchNamespaces: ['team-a'] }, { kueue: true, watchNamespaces: ['team-a'] }]) {
-      const kinds = synth({ ...props, createRbac: false }).map((o) => o.kind);
-      expect(kinds.filter((k) => /Role/.test(k))).toEqual([]);
-      expect(kinds).toContain('Deployment');
+      const objs = synth({ ...props, createRbac: false });
+      expect(objs.filter((o) => /Role/.test(o.kind)).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['ClusterRole/dask-operator-view', 'ClusterRole/dask-operator-edit']);
+      expect(objs.map((o) => o.kind)).toContain('Deployment');
+      expect(synth({ ...props, createRbac: false, userRoles: false }).filter((o) => /Role/.test(o.kind))).toEqual([]);
     }
   });
 

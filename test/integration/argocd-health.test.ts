@@ -9,19 +9,20 @@
  *   Progressing  no status yet (a namespace no operator watches); workers starting (unschedulable); a scheduler not
  *                scheduled; a worker-template rollout; an autoscaler waiting for its scheduler; a running or
  *                starting job
+ *   Suspended    a job created suspended
  *   Degraded     a scheduler that cannot start (StartError / CrashLoopBackOff) and a worker OOMKilled, as the kubelet
  *                reports them (written to the Pods' status here: kwok runs no containers); phase Error (an invalid
  *                name stored under a CRD without the name rules); a worker group or autoscaler whose cluster is
  *                missing; an autoscaler whose scheduler cannot be reached; a scale-down blocked by
- *                --scale-down-fallback=wait; a failed job
+ *                --scale-down-fallback=wait; a failed job; a job past its deadline
  *
  * With CDK8S_DASK_CAPTURE_ARGOCD=1 the objects are also written as the checks' testdata and health_test.yaml cases
  * (namespace renamed to `analytics`), which test/unit/argocd-health.test.ts then replays on every run.
  */
 import * as path from 'node:path';
-import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { DaskCluster, DaskJob, RestartPolicy } from '../../lib/index';
+import { App, Chart, Duration } from 'cdk8s';
+import { DaskCluster, DaskJob, type DaskJobProps, RestartPolicy } from '../../lib/index';
 import { ADDRESS_OVERRIDE_ENV } from '../../operator/scheduler';
 import { DaskProcesses, requireVenv, type SchedulerProc } from '../dask/support/dask-procs';
 import { evaluateHealth, sanitizeForTestdata, writeCase, type DaskKind, type Health } from '../support/argocd';
@@ -263,8 +264,10 @@ describe('DaskAutoscaler health on real objects', () => {
 });
 
 describe('DaskJob health on real objects', () => {
-  const job = (name: string, annotations: Record<string, string>, restartPolicy: RestartPolicy = RestartPolicy.ON_FAILURE) =>
-    synth(ns.name, (c) => new DaskJob(c, name, { runner: { args: ['python', '-m', 'etl'], restartPolicy, metadata: { annotations } }, cluster: { workers: 1 } }));
+  const job = (name: string, annotations: Record<string, string>, restartPolicy: RestartPolicy = RestartPolicy.ON_FAILURE, more: Partial<DaskJobProps> = {}) =>
+    synth(ns.name, (c) => new DaskJob(c, name, { runner: { args: ['python', '-m', 'etl'], restartPolicy, metadata: { annotations } }, cluster: { workers: 1 }, ...more }));
+  /** Runner Pods are named {job}-runner-{first 5 hex of the job's uid}-{attempt}. */
+  const RUNNER = (jobName: string) => `${jobName}-runner-[0-9a-f]{5}-1`;
 
   test('starting (the runner is not scheduled yet): Progressing', async () => {
     const objs = job('job-starting', {});
@@ -280,12 +283,22 @@ describe('DaskJob health on real objects', () => {
 
   test('succeeded: Healthy', async () => {
     await applyObjs(job('job-done', { 'fake.cdk8s-dask.io/run-for': '1s' }));
-    await expectHealth(ns.name, 'DaskJob', 'job-done', 'Healthy', /^The job succeeded: job-done-runner completed at /, 'succeeded');
+    await expectHealth(ns.name, 'DaskJob', 'job-done', 'Healthy', new RegExp(`^The job succeeded: ${RUNNER('job-done')} completed at `), 'succeeded');
   });
 
   test('failed: Degraded', async () => {
     await applyObjs(job('job-failed', { 'fake.cdk8s-dask.io/outcome': 'Failed', 'fake.cdk8s-dask.io/run-for': '1s' }, RestartPolicy.NEVER));
-    await expectHealth(ns.name, 'DaskJob', 'job-failed', 'Degraded', /^The job failed: job-failed-runner exited with an error at /, 'failed');
+    await expectHealth(ns.name, 'DaskJob', 'job-failed', 'Degraded', new RegExp(`^The job failed: ${RUNNER('job-failed')} exited with an error at `), 'failed');
+  });
+
+  test('past its activeDeadlineSeconds: Degraded, with the reason', async () => {
+    await applyObjs(job('job-late', { 'fake.cdk8s-dask.io/outcome': 'Running' }, RestartPolicy.ON_FAILURE, { activeDeadline: Duration.seconds(2) }));
+    await expectHealth(ns.name, 'DaskJob', 'job-late', 'Degraded', /^The job failed \(DeadlineExceeded\): /, 'deadline-exceeded');
+  });
+
+  test('created suspended: Suspended, and it holds no Pods', async () => {
+    await applyObjs(job('job-suspended', {}, RestartPolicy.ON_FAILURE, { suspend: true }));
+    await expectHealth(ns.name, 'DaskJob', 'job-suspended', 'Suspended', /^The DaskJob is suspended: .*holds no Pods/, 'suspended');
   });
 
   test('no status yet (no operator watches the namespace): Progressing', async () => {

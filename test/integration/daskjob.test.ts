@@ -116,7 +116,7 @@ operator.it('suspend: created suspended it creates nothing; resumed it runs; sus
   await applyJob('paused', { args: ['sleep', '3600'], metadata: { annotations: { 'fake.cdk8s-dask.io/outcome': 'Running' } } }, { suspend: true });
   const held = await eventually(async () => {
     const j = await job('paused');
-    expect(condition(j, 'Suspended')).toMatchObject({ status: 'True', reason: 'JobSuspended', message: 'suspended; the job holds no Pods' });
+    expect(condition(j, 'Suspended')).toMatchObject({ status: 'True', reason: 'JobSuspended', message: 'the job holds no Pods' });
     return j;
   }, { timeoutMs: 30_000, describe: 'Suspended=True' });
   expect(held?.status?.jobStatus).toBe('JobCreated');
@@ -132,7 +132,7 @@ operator.it('suspend: created suspended it creates nothing; resumed it runs; sus
   await setSuspend('paused', true);
   await eventually(async () => {
     const j = await job('paused');
-    expect(condition(j, 'Suspended')).toMatchObject({ status: 'True', message: 'suspended; the job holds no Pods' });
+    expect(condition(j, 'Suspended')).toMatchObject({ status: 'True', message: 'the job holds no Pods' });
     expect(await listObjs(ns.name, 'pods', 'dask.org/cluster-name=paused')).toEqual([]);
     expect(await exists('daskcluster', 'paused')).toBe(false);
   }, { timeoutMs: 60_000, describe: 'every Pod of the suspended job gone' });

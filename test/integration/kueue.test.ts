@@ -92,7 +92,7 @@ async function held(name: string): Promise<void> {
   await eventually(async () => {
     const j = await job(name);
     expect(j?.spec?.suspend).toBe(true);
-    expect(condition(j, 'Suspended')).toMatchObject({ status: 'True', message: 'suspended; the job holds no Pods' });
+    expect(condition(j, 'Suspended')).toMatchObject({ status: 'True', message: 'the job holds no Pods' });
     expect(await podsOf(name)).toEqual([]);
     expect(condition(await workloadOf(name), 'Admitted')?.status).not.toBe('True');
   }, { timeoutMs: 90_000, describe: `DaskJob ${name} held suspended with no Pods and its Workload not admitted` });

@@ -513,6 +513,9 @@ export async function startCluster(options: StartOptions = {}): Promise<ClusterS
       // Pods really run: serviceAccountAdmission); TaintNodesByCondition would keep the fake node tainted not-ready
       // until node-lifecycle catches up.
       `--disable-admission-plugins=${options.serviceAccountAdmission ? '' : 'ServiceAccount,'}TaintNodesByCondition`,
+      // As hardened clusters (OpenShift and others) run it: setting ownerReferences needs delete on the object, and
+      // blockOwnerDeletion needs update on the owner's finalizers, so the operator's RBAC is tested against both.
+      '--enable-admission-plugins=OwnerReferencesPermissionEnforcement',
       '--allow-privileged=true',
       '--enable-priority-and-fairness=false',
       '--profiling=false',

@@ -111,7 +111,7 @@ describe('DaskJob lifecycle (planJob)', () => {
     const p = plan(job({ suspend: true }));
     expect(p.actions).toEqual([]);
     expect(p.status?.jobStatus).toBe('JobCreated');
-    expect(cond(p, 'Suspended')).toMatchObject({ status: 'True', reason: 'JobSuspended', message: 'suspended; the job holds no Pods' });
+    expect(cond(p, 'Suspended')).toMatchObject({ status: 'True', reason: 'JobSuspended', message: 'the job holds no Pods' });
     expect(p.events).toEqual([expect.objectContaining({ reason: 'Suspended', message: 'suspended: nothing is created until spec.suspend is false' })]);
   });
 
@@ -119,10 +119,10 @@ describe('DaskJob lifecycle (planJob)', () => {
     const p = plan(job({ suspend: true }, running()), { cluster: ourCluster(), runners: [runner(1, 'Running')], podsHeld: 5 });
     expect(kinds(p)).toEqual(['deleteRunner', 'deleteCluster (foreground)']);
     expect(p.status?.jobStatus).toBe('JobCreated');
-    expect(cond(p, 'Suspended')?.message).toBe('suspended; 5 Pod(s) still terminating');
+    expect(cond(p, 'Suspended')?.message).toBe('5 Pod(s) still terminating');
     expect(p.events[0].message).toBe(`suspended: deleted runner Pod ${runnerName(1)} and DaskCluster etl; resuming starts a new cluster and a new runner attempt`);
     const later = plan(job({ suspend: true }, p.status), { now: at(30) });
-    expect(cond(later, 'Suspended')?.message).toBe('suspended; the job holds no Pods');
+    expect(cond(later, 'Suspended')?.message).toBe('the job holds no Pods');
     expect(later.events).toEqual([]);
   });
 

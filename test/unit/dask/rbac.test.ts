@@ -1,7 +1,8 @@
 /**
  * The operator's RBAC rules against what its reconcilers actually do: every write the reconcilers make in the
  * scenarios below (recorded by the in-memory world) must be granted, and nothing may be granted that neither they,
- * the informers (get/list/watch) nor the Event recorder (create/patch) use. So the rules can drift from the code in
+ * the informers (get/list/watch), the Event recorder (create/patch) nor the OwnerReferencesPermissionEnforcement admission
+ * plugin's checks on the ownerReferences the reconcilers write (ownerReferenceChecks) use. So the rules can drift from the code in
  * neither direction. The construct test (test/construct/operator.test.ts) checks that the ClusterRole carries them.
  */
 import { LEADER_ELECTION_RULES, OPERATOR_RULES } from '../../../lib/operator-rbac';
@@ -104,9 +105,33 @@ async function usedByReconcilers(): Promise<Set<string>> {
     for (const wr of world.writes) {
       if (wr.op === 'status') used.add(key(groupOf(wr.plural), `${wr.plural}/status`, 'patch'));
       else used.add(key(groupOf(wr.plural), wr.plural, verbOf[wr.op]));
+      for (const needed of ownerReferenceChecks(wr)) used.add(needed);
     }
   }
   return used;
+}
+
+/** Kind of an owner → its plural, for the finalizers subresource check. */
+const PLURAL_OF: Record<string, string> = { DaskCluster: 'daskclusters', DaskWorkerGroup: 'daskworkergroups', DaskAutoscaler: 'daskautoscalers', DaskJob: 'daskjobs' };
+
+/**
+ * What the OwnerReferencesPermissionEnforcement admission plugin (run by hardened clusters, and by the test control
+ * plane) checks on a write that sets ownerReferences: `delete` on the object itself when an existing object's
+ * references change (a patch: adoption), and `update` on `<owner>/finalizers` for every reference with
+ * blockOwnerDeletion.
+ */
+function ownerReferenceChecks(wr: { op: string; plural: string; body?: unknown }): string[] {
+  if (wr.op !== 'create' && wr.op !== 'patch') return [];
+  const refs = (wr.body as { metadata?: { ownerReferences?: { kind: string; blockOwnerDeletion?: boolean }[] } } | undefined)?.metadata?.ownerReferences;
+  if (!refs) return [];
+  const out = wr.op === 'patch' ? [key(groupOf(wr.plural), wr.plural, 'delete')] : [];
+  for (const r of refs) {
+    if (!r.blockOwnerDeletion) continue;
+    const plural = PLURAL_OF[r.kind];
+    if (!plural) throw new Error(`an owner reference to a ${r.kind}: add its plural to PLURAL_OF`);
+    out.push(key(GROUP, `${plural}/finalizers`, 'update'));
+  }
+  return out;
 }
 
 /** HTTP method → RBAC verb, for what the runtime sends through KubeRest. */
@@ -130,10 +155,11 @@ describe('operator RBAC', () => {
   test('the rules, as written down here (a change to them is a deliberate change to this test)', () => {
     expect(OPERATOR_RULES).toEqual([
       { apiGroups: [GROUP], resources: ['daskclusters'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
-      { apiGroups: [GROUP], resources: ['daskworkergroups'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
-      { apiGroups: [GROUP], resources: ['daskautoscalers'], verbs: ['get', 'list', 'watch', 'patch'] },
+      { apiGroups: [GROUP], resources: ['daskworkergroups'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+      { apiGroups: [GROUP], resources: ['daskautoscalers'], verbs: ['get', 'list', 'watch', 'patch', 'delete'] },
       { apiGroups: [GROUP], resources: ['daskjobs'], verbs: ['get', 'list', 'watch', 'delete'] },
       { apiGroups: [GROUP], resources: ['daskclusters/status', 'daskworkergroups/status', 'daskautoscalers/status', 'daskjobs/status'], verbs: ['patch'] },
+      { apiGroups: [GROUP], resources: ['daskclusters/finalizers', 'daskworkergroups/finalizers', 'daskjobs/finalizers'], verbs: ['update'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
       { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
