@@ -6,8 +6,8 @@
  * the release but leaves the CRDs and the Dask objects, and a second release with the pod-level values, two replicas,
  * a PodDisruptionBudget and a NetworkPolicy comes up and uninstalls cleanly.
  *
- * Boundaries: the release watches only its own namespace (so no cluster-scoped ClusterRole collides with other test
- * files on the shared cluster), and the four CRDs exist before the install (the test cluster starts with them), so
+ * Boundaries: the release watches only its own namespace and leaves the user roles out (so no cluster-scoped
+ * ClusterRole collides with other test files on the shared cluster, which install the same names without Helm's labels), and the four CRDs exist before the install (the test cluster starts with them), so
  * Helm skips its crds/ as it does for any existing CRD; the chart's CRD files are checked against the construct's in
  * test/construct/helm-chart.test.ts.
  */
@@ -70,7 +70,7 @@ const runningPods = async (): Promise<{ metadata: { labels: Record<string, strin
     .filter((p) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp);
 
 test('helm install: the operator Deployment comes up (Running on kwok) with the chart\'s values', async () => {
-  const r = await must(['install', 'dask-operator', chartDir, '-n', ns.name, '--set', `watchNamespaces={${ns.name}}`, '--wait', '--timeout', '120s']);
+  const r = await must(['install', 'dask-operator', chartDir, '-n', ns.name, '--set', `watchNamespaces={${ns.name}}`, '--set', 'userRoles=false', '--wait', '--timeout', '120s']);
   expect(r.stdout).toMatch(/STATUS: deployed/);
   expect(r.stdout).toContain(`The Dask operator runs in namespace ${ns.name}, watching ${ns.name}.`);
   const deploy = await kubectlJson<Deploy>(['get', 'deployment', 'dask-operator', '-n', ns.name, '-o', 'json']);
@@ -134,6 +134,7 @@ test('helm install with the upstream chart\'s values, a PodDisruptionBudget and 
     probeTimeoutSeconds: 5,
     workerCreationBatchSize: 20,
     networkPolicy: { enabled: true, apiServerCidrs: ['127.0.0.1/32'] },
+    userRoles: false,
   };
   const file = path.join(dir, 'parity-values.json');
   fs.writeFileSync(file, JSON.stringify(values));

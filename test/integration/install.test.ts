@@ -179,7 +179,7 @@ describe('DaskOperator install (RBAC is enough, and no more)', () => {
 });
 
 describe('DaskOperator with the upstream chart\'s values, a PodDisruptionBudget and a NetworkPolicy', () => {
-  // Its own namespace, watched alone (a Role, not a ClusterRole: nothing cluster-scoped collides with the install above).
+  // Its own namespace, watched alone, no user roles: nothing cluster-scoped collides with the install above.
   const opNs = withNamespace('operator-parity');
   const priorityClass = `cdk8s-dask-parity-${randomBytes(3).toString('hex')}`;
   let yaml = '';
@@ -198,6 +198,7 @@ describe('DaskOperator with the upstream chart\'s values, a PodDisruptionBudget 
       createNamespace: false,
       installCrds: false,
       watchNamespaces: [opNs.name],
+      userRoles: false,
       replicas: 2,
       imagePullSecrets: ['registry'],
       serviceAccountName: 'dask-ops',
