@@ -1,11 +1,10 @@
 import { reconcileCluster } from '../../../operator/dask/cluster-reconciler';
 import { computeRemovals, reconcileWorkerGroup } from '../../../operator/dask/worker-group-reconciler';
 import { nextReplicas } from '../../../operator/dask/autoscaler-reconciler';
-import type { SchedulerClient } from '../../../operator/scheduler';
 import type { DaskCluster, DaskWorkerGroup, Pod } from '../../../lib/schema/generated/types';
 import { dropNulls } from '../../../lib/validation/crd-schema';
 import { loadYaml } from '../../support/yaml';
-import { FakeWorld, rc } from './fake';
+import { FakeWorld, rc, fakeScheduler } from './fake';
 
 const NS = 'ns';
 const req = (name: string) => ({ namespace: NS, name });
@@ -336,21 +335,6 @@ describe('pure helpers', () => {
     expect(later.running.map((p) => p.metadata.name)).toEqual(['s2']); // 4 running: the newest stale one goes
   });
 });
-
-function fakeScheduler(overrides: Partial<SchedulerClient>): SchedulerClient {
-  return {
-    transport: 'tcp',
-    lastError: undefined,
-    health: async () => true,
-    workers: async () => [],
-    workersToClose: async () => [],
-    retireWorkers: async () => ({ retired: [], notRetired: [], confirmedBy: 'reply' }),
-    adaptiveTarget: async () => 0,
-    idleSince: async () => null,
-    close: async () => undefined,
-    ...overrides,
-  } as SchedulerClient;
-}
 
 describe('scheduler updateStrategy', () => {
   async function changedTemplate(strategy: 'OnDelete' | 'Recreate' | undefined): Promise<{ w: FakeWorld; before: Pod }> {
