@@ -184,6 +184,22 @@ describe('DaskWorkerGroup reconciler', () => {
     expect(w.writesOf('create', 'pods').filter((x) => x.name.includes('-worker-'))).toHaveLength(5);
   });
 
+  test('scale-up goes in batches of --create-batch-size: each pass creates at most that many and comes back at once until the group is full', async () => {
+    const { w } = world(7);
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    const ctx = w.context({ createBatchSize: 3 });
+    const seen: { created: number; result: unknown }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const result = await reconcileWorkerGroup(ctx, req('my-cluster-default'), rc);
+      seen.push({ created: w.writesOf('create', 'pods').filter((x) => x.name.includes('-worker-')).length, result });
+    }
+    expect(seen).toEqual([
+      { created: 3, result: { requeueAfter: 0 } },
+      { created: 6, result: { requeueAfter: 0 } },
+      { created: 7, result: undefined },
+    ]);
+  });
+
   test('worker Pods: names, owner, env', async () => {
     const { w } = world(2);
     await converge(w);
