@@ -114,7 +114,7 @@ async function main(): Promise<void> {
         const sample = async (): Promise<Sample> => {
           await sleep(SETTLE_MS);
           const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-          const heap = /^nodejs_heap_size_used_bytes (\S+)$/m.exec((await get(`http://127.0.0.1:${port}/metrics`)).body);
+          const heap = /^(?:dask_operator_)?nodejs_heap_size_used_bytes (\S+)$/m.exec((await get(`http://127.0.0.1:${port}/metrics`)).body);
           return { rssMiB: rss ? Number(rss[1]) / 1024 : NaN, heapMiB: heap ? Number(heap[1]) / 2 ** 20 : NaN };
         };
         await until(`${b.label}: /readyz`, async () => (await get(`http://127.0.0.1:${port}/readyz`)).status === 200);
