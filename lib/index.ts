@@ -9,6 +9,7 @@ export * from './env';
 export * from './job';
 export * from './operator';
 export * from './options';
+export * from './pod';
 export * from './resource';
 export * from './resources';
 export * from './worker-group';

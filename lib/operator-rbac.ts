@@ -1,10 +1,12 @@
-/** What the DaskOperator construct installs that the operator's code must agree with: its version and its RBAC. */
+/** What the DaskOperator construct installs that the operator's code must agree with: its version, its RBAC and a flag default. */
 import { ALL_KINDS, GROUP } from './schema/names';
 
 /** The operator's version; also the default image tag (public as DaskOperator.VERSION). */
 export const OPERATOR_VERSION = '0.1.0';
 /** The default operator image (public as DaskOperator.DEFAULT_IMAGE). */
 export const DEFAULT_OPERATOR_IMAGE = `ghcr.io/cdk8s-dask/dask-operator:${OPERATOR_VERSION}`;
+/** Worker Pods created per group and reconcile: the operator's `--create-batch-size` default (tested to agree). */
+export const DEFAULT_CREATE_BATCH_SIZE = 50;
 
 /**
  * The verbs the operator uses on each resource: least privilege, exactly what operator/ calls (tested by running the

@@ -2,7 +2,7 @@
 /** `dask-operator` / `npm run operator`: runs the Dask operator until SIGTERM/SIGINT. */
 import { ConfigError, parseConfig, usage } from './config';
 import { buildOperator } from './dask/operator';
-import { loadKubeConfig } from './runtime/kube';
+import { loadKubeTarget } from './runtime/kubeconfig';
 import { createLogger, errorMessage } from './runtime/logger';
 
 async function main(argv: string[]): Promise<number> {
@@ -12,11 +12,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = parseConfig(argv);
   const logger = createLogger({ level: config.logLevel });
-  const kc = loadKubeConfig({ kubeconfig: config.kubeconfig, context: config.context });
+  const kc = await loadKubeTarget({ kubeconfig: config.kubeconfig, context: config.context });
   const { manager } = await buildOperator(config, kc, logger);
   manager.handleSignals();
   logger.info('dask operator starting', {
-    server: kc.getCurrentCluster()?.server,
+    server: kc.server,
     namespaces: config.namespaces.length > 0 ? config.namespaces : 'all',
     leaderElect: config.leaderElect,
     schedulerAccess: config.schedulerAccess,

@@ -11,6 +11,7 @@
 import type { JSONSchema } from '../schema/json-schema';
 import { KIND_SCHEMAS, KindSchema } from '../schema/dask';
 import { objectSchema } from '../schema/crds';
+import { expandK8s } from '../schema/k8s-openapi';
 import { clusterNameProblem, MAX_WORKER_GROUP_NAME_LENGTH } from '../schema/names';
 
 type Json = { [key: string]: unknown };
@@ -134,6 +135,23 @@ export function crdProblems(obj: Json): string[] {
   const problems: string[] = [];
   check(schemaFor(kind), obj, '', problems);
   return [...new Set([...problems, ...celProblems(kind, obj)])];
+}
+
+const k8sSchemas = new Map<string, JSONSchema>();
+
+/**
+ * Problems the API server would report for `value` as the Kubernetes definition `definition` (one of the embedded
+ * core/v1 closure, e.g. `io.k8s.api.core.v1.PodSpec`), with paths under `path`.
+ */
+export function k8sProblems(definition: string, value: unknown, path = ''): string[] {
+  let schema = k8sSchemas.get(definition);
+  if (!schema) {
+    schema = expandK8s(definition);
+    k8sSchemas.set(definition, schema);
+  }
+  const problems: string[] = [];
+  check(schema, value, path, problems);
+  return [...new Set(problems)];
 }
 
 /** Removes `null` values the way the API server prunes nulls of non-nullable fields before validating. */

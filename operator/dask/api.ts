@@ -2,7 +2,7 @@
  * The writes the Dask reconcilers make, behind one small interface (so unit tests can record them) and one
  * implementation over the runtime's JSON REST client. Reads come from informer caches, never from here.
  */
-import { isAlreadyExists, isNotFound } from '../runtime/kube';
+import { isAlreadyExists, isNotFound } from '../runtime/kube-errors';
 import type { KubeRest } from '../runtime/rest';
 import { GROUP, VERSION } from '../../lib/schema/names';
 import { KUEUE_GROUP, KUEUE_VERSION } from '../../lib/schema/kueue';

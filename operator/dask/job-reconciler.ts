@@ -11,7 +11,7 @@ import { jobCluster, runnerPod } from '../../lib/render';
 import type { DaskJob, Pod } from '../../lib/schema/generated/types';
 import { COMPONENT_JOB_RUNNER, jobRunnerPodName, LABEL_CLUSTER, LABEL_COMPONENT } from '../../lib/schema/names';
 import { isRejected } from './api';
-import { isConflict } from '../runtime/kube';
+import { isConflict } from '../runtime/kube-errors';
 import type { DaskContext } from './context';
 import { JobAction, JobObservation, planJob } from './job-lifecycle';
 import { jobActive, reconcileKueue } from './kueue';

@@ -2,10 +2,10 @@
  * Assembles the Dask operator: informers for the four kinds and the labelled Pods/Services, the four controllers,
  * plugins, leader election, metrics and Events, on the generic runtime (operator/runtime).
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import { Gauge } from 'prom-client';
 import { Informer, type Watchable } from '../runtime/informer';
-import { makeClients } from '../runtime/kube';
+import type { KubeTarget } from '../runtime/kubeconfig';
+import { TokenBucket } from '../runtime/rate-limit';
 import { KubeRest } from '../runtime/rest';
 import { createLogger, type Logger } from '../runtime/logger';
 import { Manager } from '../runtime/manager';
@@ -42,8 +42,10 @@ export interface DaskOperator {
 
 const gvk = (kind: string) => ({ apiVersion: API_VERSION, kind });
 
-export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logger: Logger = createLogger({ level: config.logLevel })): Promise<DaskOperator> {
-  const clients = makeClients(kc, { qps: config.kubeApiQps, burst: config.kubeApiBurst });
+export async function buildOperator(config: OperatorConfig, kc: KubeTarget, logger: Logger = createLogger({ level: config.logLevel })): Promise<DaskOperator> {
+  // Plain JSON REST over a KubeTarget: no @kubernetes/client-node in the operator process (operator/runtime/kubeconfig.ts).
+  const rateLimiter = Number.isFinite(config.kubeApiQps) ? new TokenBucket({ qps: config.kubeApiQps, burst: config.kubeApiBurst }) : undefined;
+  const clients = { rest: new KubeRest(kc, { rateLimiter }) };
   const metrics = new RuntimeMetrics({ processMetrics: true });
   const schedulerClientsGauge = new Gauge({ name: 'dask_operator_scheduler_clients', help: 'Scheduler clients held (one per DaskCluster the operator talked to).', registers: [metrics.registry] });
   const resyncPeriodMs = config.resyncSeconds * 1000;
@@ -93,8 +95,7 @@ export async function buildOperator(config: OperatorConfig, kc: KubeConfig, logg
       let address = overrides.get(key);
       let fetch: HttpFetcher | undefined;
       if (!address && access === 'proxy') {
-        const server = kc.getCurrentCluster()?.server;
-        if (!server) return undefined;
+        const server = kc.server;
         address = { httpBaseUrl: serviceProxyBaseUrl({ apiServer: server, namespace: cluster.metadata.namespace as string, cluster: cluster.metadata.name as string }) };
         fetch = proxyFetch;
       }

@@ -5,10 +5,11 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { toKubeTarget, type KubeConfigLike, type KubeTarget } from '../runtime/kubeconfig';
 import { MAX_HTTP_BODY_BYTES, SchedulerProtocolError, type HttpFetcher } from '../scheduler';
 
-export function apiServerFetcher(kc: KubeConfig): HttpFetcher {
+export function apiServerFetcher(target: KubeTarget | KubeConfigLike): HttpFetcher {
+  const kc = toKubeTarget(target);
   return async (url, init) => {
     const options: https.RequestOptions = { headers: {} };
     await kc.applyToHTTPSOptions(options);

@@ -9,7 +9,7 @@
  * - On 409 the object is read fresh from the API server (not the cache, which may still be behind) and the status
  *   is computed again from it, a bounded number of times.
  */
-import { isConflict } from '../runtime/kube';
+import { isConflict } from '../runtime/kube-errors';
 import type { ObjectRef } from './api';
 import type { DaskContext } from './context';
 import { ConditionInput, jsonEqual, setConditions } from './conditions';

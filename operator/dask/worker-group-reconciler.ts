@@ -16,7 +16,7 @@ import { newWorkerName, workerPod, workerSelector, workerTemplateHash, ANNOTATIO
 import { controllerReference } from '../../lib/render/metadata';
 import type { DaskCluster, DaskWorkerGroup, Pod } from '../../lib/schema/generated/types';
 import { keyOf } from '../runtime/object';
-import { statusCodeOf } from '../runtime/kube';
+import { statusCodeOf } from '../runtime/kube-errors';
 import { ConditionInput } from './conditions';
 import { fieldsAndConditions, updateStatus } from './status';
 import { ContainerFailure, containerFailure } from './container-failures';

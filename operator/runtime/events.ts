@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { realClock, type Clock } from './clock';
-import { isNotFound } from './kube';
+import { isNotFound } from './kube-errors';
 import { nullLogger, type Logger } from './logger';
 import type { RuntimeMetrics } from './metrics';
 import type { KubeObject } from './object';

@@ -16,7 +16,7 @@
  */
 import { Backoff, type BackoffOptions } from './backoff';
 import { realClock, sleep, type Clock, type TimerHandle } from './clock';
-import { isGone } from './kube';
+import { isGone } from './kube-errors';
 import { errorMessage, nullLogger, type Logger } from './logger';
 import { keyOf, objectKey, type KubeObject } from './object';
 import { KubeHttpError, type KubeStatus, type ListWatchClient, type Query, type WatchEvent } from './rest';
@@ -76,6 +76,21 @@ export interface InformerOptions {
   readonly logger?: Logger;
   /** Called on each watch restart (for metrics). */
   readonly onRestart?: (reason: WatchRestartReason) => void;
+  /**
+   * Applied to every object (list items and watch events) before it is cached: what the cache keeps of an object.
+   * Pass `(o) => o` to keep objects whole. @default {@link withoutManagedFields}
+   */
+  readonly transform?: (obj: KubeObject) => KubeObject;
+}
+
+/**
+ * The object without `metadata.managedFields` (server-side apply bookkeeping, often a third of a Pod's JSON, which no
+ * reconciler reads): the informers' default transform.
+ */
+export function withoutManagedFields<T extends KubeObject>(obj: T): T {
+  if (!obj.metadata || !('managedFields' in obj.metadata)) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata as KubeObject['metadata'] & { managedFields?: unknown };
+  return { ...obj, metadata } as T;
 }
 
 /** Options for {@link Informer.waitForSync}. */
@@ -132,8 +147,10 @@ export class Informer<T extends KubeObject = KubeObject> implements Watchable<T>
   private lastErrorText: string | undefined;
   /** 410s since the last healthy watch; all but the first wait out the backoff before relisting. */
   private goneStreak = 0;
+  private readonly transform: (obj: T) => T;
 
   constructor(opts: InformerOptions) {
+    this.transform = (opts.transform ?? withoutManagedFields) as unknown as (obj: T) => T;
     this.opts = opts;
     this.name = opts.name ?? opts.path;
     this.clock = opts.clock ?? realClock;
@@ -313,7 +330,7 @@ export class Informer<T extends KubeObject = KubeObject> implements Watchable<T>
       for (const raw of page.items) {
         const o = raw as T & { apiVersion?: string; kind?: string };
         // List items omit apiVersion/kind; restore them so handlers and owner matching can rely on them.
-        items.push(deepFreeze({ ...o, apiVersion: o.apiVersion ?? page.apiVersion, kind: o.kind ?? itemKind } as T));
+        items.push(deepFreeze(this.transform({ ...o, apiVersion: o.apiVersion ?? page.apiVersion, kind: o.kind ?? itemKind } as T)));
       }
       rv = page.metadata?.resourceVersion;
       cont = page.metadata?.continue || undefined;
@@ -391,7 +408,7 @@ export class Informer<T extends KubeObject = KubeObject> implements Watchable<T>
     }
     if (!obj?.metadata?.name) return;
     const key = objectKey(obj);
-    const frozen = deepFreeze(obj);
+    const frozen = deepFreeze(this.transform(obj));
     switch (ev.type) {
       case 'ADDED':
       case 'MODIFIED': {

@@ -4,7 +4,6 @@
  * merge-patch / server-side-apply helpers for custom resources and their status subresource.
  */
 import {
-  ApiException,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -16,7 +15,8 @@ import {
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { KubeHttpError, KubeRest, type KubeStatus } from './rest';
+import { KubeRest } from './rest';
+export { ignoreNotFound, isAlreadyExists, isConflict, isGone, isNotFound, kubeStatusOf, statusCodeOf } from './kube-errors';
 import { TokenBucket } from './rate-limit';
 
 /** Options for {@link loadKubeConfig}. */
@@ -97,64 +97,6 @@ export function makeClients(kc: KubeConfig, opts: ClientOptions = {}): KubeClien
     objects: KubernetesObjectApi.makeApiClient(kc),
     rest: new KubeRest(kc, { rateLimiter }),
   };
-}
-
-/** The HTTP status of an API error (ApiException.code or KubeHttpError.statusCode), if it is one. */
-export function statusCodeOf(e: unknown): number | undefined {
-  if (e instanceof KubeHttpError) return e.statusCode;
-  if (e instanceof ApiException) return e.code;
-  if (e && typeof e === 'object') {
-    const o = e as { code?: unknown; statusCode?: unknown };
-    if (typeof o.statusCode === 'number') return o.statusCode;
-  }
-  return undefined;
-}
-
-/** The Kubernetes Status carried by an API error (ApiException.body is a JSON string in client-node 1.x/2.x). */
-export function kubeStatusOf(e: unknown): KubeStatus | undefined {
-  if (e instanceof KubeHttpError) return e.status;
-  if (e instanceof ApiException) {
-    const body: unknown = e.body;
-    if (typeof body === 'string') {
-      try {
-        return JSON.parse(body) as KubeStatus;
-      } catch {
-        return undefined;
-      }
-    }
-    if (body && typeof body === 'object') return body as KubeStatus;
-  }
-  return undefined;
-}
-
-/** True for 404 Not Found. */
-export function isNotFound(e: unknown): boolean {
-  return statusCodeOf(e) === 404;
-}
-
-/** True for 409 with reason Conflict (a stale resourceVersion), not AlreadyExists. */
-export function isConflict(e: unknown): boolean {
-  return statusCodeOf(e) === 409 && kubeStatusOf(e)?.reason !== 'AlreadyExists';
-}
-
-/** True for 409 with reason AlreadyExists (a create of a name that is taken). */
-export function isAlreadyExists(e: unknown): boolean {
-  return statusCodeOf(e) === 409 && kubeStatusOf(e)?.reason === 'AlreadyExists';
-}
-
-/** True for 410 Gone (a resourceVersion too old to watch from, or an expired continue token). */
-export function isGone(e: unknown): boolean {
-  return statusCodeOf(e) === 410;
-}
-
-/** Runs `fn`, returning undefined instead of throwing on 404. */
-export async function ignoreNotFound<T>(fn: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
 }
 
 /** Request options that make a generated `patch*` method send a JSON merge patch. */

@@ -14,7 +14,7 @@
  */
 import { hostname } from 'node:os';
 import { realClock, sleep, type Clock } from './clock';
-import { isAlreadyExists, isConflict, isNotFound } from './kube';
+import { isAlreadyExists, isConflict, isNotFound } from './kube-errors';
 import { errorMessage, nullLogger, type Logger } from './logger';
 import type { KubeRest } from './rest';
 

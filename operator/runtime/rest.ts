@@ -5,12 +5,12 @@
  * plain JSON is what we want (no model classes, MicroTime strings written exactly as the API
  * server expects them). Reconcilers normally use the typed clients from `kube.ts` instead.
  *
- * TLS material, bearer tokens (including rotating in-cluster tokens and exec plugins) and the
- * per-cluster HTTP agent all come from `KubeConfig.applyToHTTPSOptions`.
+ * TLS material, bearer tokens (including rotating in-cluster tokens) and the connection agent come from a
+ * KubeTarget's `applyToHTTPSOptions` (operator/runtime/kubeconfig.ts), or client-node's KubeConfig adapted to one.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { toKubeTarget, type KubeConfigLike, type KubeTarget } from './kubeconfig';
 import type { TokenBucket } from './rate-limit';
 
 /** A failed HTTP call to the API server. `status` is the parsed Kubernetes Status body, when there is one. */
@@ -100,16 +100,20 @@ export interface KubeRestOptions {
   readonly rateLimiter?: TokenBucket;
 }
 
-/** JSON REST calls and watch streams against the current cluster of a KubeConfig. */
+/** JSON REST calls and watch streams against an API server. */
 export class KubeRest implements ListWatchClient {
+  private readonly target: KubeTarget;
+
   constructor(
-    private readonly kc: KubeConfig,
+    target: KubeTarget | KubeConfigLike,
     private readonly options: KubeRestOptions = {},
-  ) {}
+  ) {
+    this.target = toKubeTarget(target);
+  }
 
   /** The same client (same credentials and transport) with every write checked by `guard` first. */
   withWriteGuard(guard: WriteGuard): KubeRest {
-    return new KubeRest(this.kc, { ...this.options, writeGuard: guard });
+    return new KubeRest(this.target, { ...this.options, writeGuard: guard });
   }
 
   /** Sends one request and parses the JSON answer. Throws KubeHttpError on a non-2xx status. */
@@ -187,12 +191,10 @@ export class KubeRest implements ListWatchClient {
     if (method !== 'GET') this.options.writeGuard?.(method, path);
     await this.options.rateLimiter?.take(opts.signal);
     if (method !== 'GET') this.options.writeGuard?.(method, path); // again: the wait may have outlived the lease
-    const cluster = this.kc.getCurrentCluster();
-    if (!cluster) throw new Error('could not call the API server: the kubeconfig has no current cluster');
-    const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+    const url = new URL(this.target.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const options: https.RequestOptions = { headers: {} };
-    await this.kc.applyToHTTPSOptions(options);
+    await this.target.applyToHTTPSOptions(options);
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     const headers: http.OutgoingHttpHeaders = {
       ...(options.headers as http.OutgoingHttpHeaders | undefined),

@@ -17,8 +17,9 @@ describe('public API surface', () => {
       'ArgoCdSyncWaves:class', 'Cpu:class', 'DaskArgoCdHealthChecks:class', 'DaskAutoscaler:class', 'DaskCluster:class',
       'DaskClusterMonitoring:class', 'DaskIdleAction:object', 'DaskJob:class', 'DaskNetworkPolicy:class', 'DaskOperator:class',
       'DaskOperatorHelmChart:class', 'DaskOperatorMonitoring:class', 'DaskPodSpecPolicy:class', 'DaskPolicyAction:object', 'DaskResource:class',
-      'DaskUserRoles:class', 'DaskWorkerGroup:class', 'EnvValue:class', 'ImagePullPolicy:object', 'LogLevel:object', 'RestartPolicy:object',
-      'SchedulerServiceType:object', 'SchedulerUpdateStrategy:object',
+      'DaskUserRoles:class', 'DaskWorkerGroup:class', 'EmptyDirMedium:object', 'EnvValue:class', 'FsGroupChangePolicy:object', 'ImagePullPolicy:object',
+      'LabelSelectorOperator:object', 'LogLevel:object', 'NodeSelectorOperator:object', 'ProfileType:object', 'RestartPolicy:object',
+      'SchedulerServiceType:object', 'SchedulerUpdateStrategy:object', 'TaintEffect:object', 'TolerationOperator:object', 'Volume:class',
     ]);
   });
 

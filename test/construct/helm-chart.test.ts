@@ -8,9 +8,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Chart, Size } from 'cdk8s';
+import { App, Chart, Duration, Size } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { Cpu, DaskOperator, DaskOperatorHelmChart, DaskOperatorMonitoring, ImagePullPolicy, LogLevel, type DaskOperatorProps } from '../../lib/index';
+import {
+  Cpu, DaskOperator, DaskOperatorHelmChart, DaskOperatorMonitoring, EnvValue, ImagePullPolicy, LogLevel, ProfileType, TaintEffect, TolerationOperator, Volume,
+  type DaskOperatorProps,
+} from '../../lib/index';
 
 type Json = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 const ROOT = path.join(__dirname, '..', '..');
@@ -59,35 +62,72 @@ describe('the dask-operator Helm chart', () => {
   });
 
   test('every value maps to its prop: the same objects as the construct with the same settings', () => {
-    const props = {
+    const affinity = { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'dask-operator' } } } }] } };
+    const podSecurityContext = { runAsNonRoot: true, runAsUser: 2000, runAsGroup: 2000, fsGroup: 2000, seccompProfile: { type: ProfileType.RUNTIME_DEFAULT } };
+    const containerSecurityContext = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } };
+    const metricsFrom = [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }];
+    const props: DaskOperatorProps = {
       image: 'registry.example.com/dask-operator:1.2.3',
       imagePullPolicy: ImagePullPolicy.ALWAYS,
+      imagePullSecrets: ['registry-a'],
       replicas: 2,
       resources: { cpu: { request: Cpu.millis(200) }, memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) } },
       watchNamespaces: ['team-b', 'team-a', 'team-b'],
+      serviceAccountName: 'dask-ops',
+      serviceAccountAnnotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/dask' },
       logLevel: LogLevel.DEBUG,
       clusterDomain: 'corp.local',
       concurrency: 8,
+      workerCreationBatchSize: 20,
       metricsPort: 9090,
       plugins: ['@acme/dask-plugin', './local-plugin'],
       extraRules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'patch'] }],
       env: { A_SETTING: 'one', B_SETTING: 'two words' },
+      envValues: { TOKEN: EnvValue.fromSecret('token', 'value') },
+      podMetadata: { labels: { team: 'platform' }, annotations: { 'example.com/owner': 'platform' } },
+      podSecurityContext,
+      containerSecurityContext,
+      volumes: [Volume.fromConfigMap('plugins', 'dask-plugins')],
+      volumeMounts: [{ name: 'plugins', mountPath: '/plugins', readOnly: true }],
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      tolerations: [{ key: 'dedicated', operator: TolerationOperator.EQUAL, value: 'platform', effect: TaintEffect.NO_SCHEDULE }],
+      affinity,
+      priorityClassName: 'platform-critical',
+      probeTimeout: Duration.seconds(5),
+      networkPolicy: { metricsFrom, apiServerCidrs: ['10.0.0.1/32'], apiServerPorts: [6443] },
       userRoles: false,
     };
     const expected = construct(props, { labels: { release: 'prometheus' }, interval: '30s' });
+    expect(expected.map((o) => o.kind)).toEqual(expect.arrayContaining(['PodDisruptionBudget', 'NetworkPolicy', 'ServiceMonitor']));
     const r = helmTemplate({
       image: { repository: 'registry.example.com/dask-operator', tag: '1.2.3', pullPolicy: 'Always' },
+      imagePullSecrets: [{ name: 'registry-a' }],
       replicaCount: 2,
       // The chart takes Kubernetes' requests/limits form; the construct's Cpu/Size give the same quantities.
       resources: { requests: { cpu: '200m', memory: '256Mi' }, limits: { memory: '1Gi' } },
       watchNamespaces: props.watchNamespaces,
+      serviceAccount: { name: 'dask-ops', annotations: props.serviceAccountAnnotations },
       logLevel: 'debug',
       clusterDomain: 'corp.local',
       concurrency: 8,
+      workerCreationBatchSize: 20,
       metricsPort: 9090,
       plugins: props.plugins,
       extraRules: props.extraRules,
       env: props.env,
+      extraEnv: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'token', key: 'value' } } }],
+      podLabels: { team: 'platform' },
+      podAnnotations: { 'example.com/owner': 'platform' },
+      podSecurityContext: { runAsUser: 2000, runAsGroup: 2000, fsGroup: 2000 }, // Helm merges these into the default
+      securityContext: containerSecurityContext,
+      volumes: [{ name: 'plugins', configMap: { name: 'dask-plugins' } }],
+      volumeMounts: [{ name: 'plugins', mountPath: '/plugins', readOnly: true }],
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' }],
+      affinity,
+      priorityClassName: 'platform-critical',
+      probeTimeoutSeconds: 5,
+      networkPolicy: { enabled: true, metricsFrom, apiServerCidrs: ['10.0.0.1/32'], apiServerPorts: [6443] },
       userRoles: false,
       serviceMonitor: { enabled: true, labels: { release: 'prometheus' }, interval: '30s' },
     });
@@ -95,6 +135,31 @@ describe('the dask-operator Helm chart', () => {
     expect(byKey(r.docs.map(withoutHelmLabels))).toEqual(byKey(expected));
     expect(r.docs.filter((d) => d.kind === 'ClusterRole')).toEqual([]);
     expect(r.docs.filter((d) => d.kind === 'Role' && d.metadata.name === 'dask-operator').map((d) => d.metadata.namespace)).toEqual(['team-a', 'team-b']);
+  });
+
+  test('switches: the construct and the chart agree on what each one leaves out or adds', () => {
+    const cases: [DaskOperatorProps, Json][] = [
+      [{ createServiceAccount: false, serviceAccountName: 'made-elsewhere' }, { serviceAccount: { create: false, name: 'made-elsewhere' } }],
+      [{ createRbac: false }, { rbac: { create: false } }],
+      [{ createRbac: false, watchNamespaces: ['team-a'] }, { rbac: { create: false }, watchNamespaces: ['team-a'] }],
+      [{ replicas: 3, podDisruptionBudget: false }, { replicaCount: 3, podDisruptionBudget: { enabled: false } }],
+      [{ replicas: 2, podDisruptionBudget: true }, { replicaCount: 2, podDisruptionBudget: { enabled: true } }],
+      [{ replicas: 0 }, { replicaCount: 0 }],
+      [{ networkPolicy: {} }, { networkPolicy: { enabled: true } }],
+      [{ networkPolicy: { metricsFrom: [] } }, { networkPolicy: { enabled: true, metricsFrom: [] } }],
+      [{ networkPolicy: {}, watchNamespaces: ['team-a'] }, { networkPolicy: { enabled: true }, watchNamespaces: ['team-a'] }],
+    ];
+    for (const [props, values] of cases) {
+      const r = helmTemplate(values);
+      expect({ values, stderr: r.stderr }).toEqual({ values, stderr: '' });
+      expect({ values, objects: byKey(r.docs.map(withoutHelmLabels)) }).toEqual({ values, objects: byKey(construct(props)) });
+    }
+  });
+
+  test('podDisruptionBudget.enabled: true with one replica fails the install, as the construct fails synth', () => {
+    const r = helmTemplate({ podDisruptionBudget: { enabled: true } });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/podDisruptionBudget.enabled: true needs replicaCount >= 2/);
   });
 
   test('userRoles (default true): the aggregated view and edit ClusterRoles, as the construct makes them', () => {
@@ -113,6 +178,17 @@ describe('the dask-operator Helm chart', () => {
       [{ metricsPort: 70000 }, /metricsPort/],
       [{ watchNamespaces: ['Team_A'] }, /watchNamespaces/],
       [{ imagePullPolicy: 'Always' }, /imagePullPolicy/],
+      [{ workerCreationBatchSize: 0 }, /workerCreationBatchSize/],
+      [{ serviceAccount: { name: 'Dask_Ops' } }, /serviceAccount/],
+      [{ podLabels: { 'app.kubernetes.io/name': 'mine' } }, /podLabels/],
+      [{ env: { POD_NAME: 'x' } }, /env/],
+      [{ extraEnv: [{ name: 'POD_NAMESPACE', value: 'x' }] }, /extraEnv/],
+      [{ volumes: [{ name: 'tmp', emptyDir: {} }] }, /volumes/],
+      [{ volumeMounts: [{ name: 'a', mountPath: '/tmp' }] }, /volumeMounts/],
+      [{ networkPolicy: { enabled: true, apiServerPorts: [] } }, /apiServerPorts/],
+      [{ networkPolicy: { enabled: true, metricsFrom: [{}] } }, /metricsFrom/],
+      [{ podDisruptionBudget: { enabled: 'yes' } }, /podDisruptionBudget/],
+      [{ priorityClassName: 'Not Valid' }, /priorityClassName/],
     ] as [Json, RegExp][]) {
       const r = helmTemplate(values);
       expect(r.code).not.toBe(0);

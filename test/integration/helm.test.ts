@@ -2,11 +2,12 @@
  * The generated dask-operator Helm chart with the real helm CLI (hack/helm/build.sh) on the local control plane:
  * `helm install --wait` brings the operator Deployment up (on kwok the Pod is marked Running and Ready without its
  * container running: the operator process itself is tested elsewhere, from the same objects), `helm upgrade` with a
- * changed value rolls it (a new ReplicaSet, a new pod-template-hash, the new argument), and `helm uninstall` removes
- * the release but leaves the CRDs and the Dask objects.
+ * changed value rolls it (a new ReplicaSet, a new pod-template-hash, the new argument), `helm uninstall` removes
+ * the release but leaves the CRDs and the Dask objects, and a second release with the pod-level values, two replicas,
+ * a PodDisruptionBudget and a NetworkPolicy comes up and uninstalls cleanly.
  *
- * Boundaries: the release watches only its own namespace (so no cluster-scoped ClusterRole collides with other test
- * files on the shared cluster), and the four CRDs exist before the install (the test cluster starts with them), so
+ * Boundaries: the release watches only its own namespace and leaves the user roles out (so no cluster-scoped
+ * ClusterRole collides with other test files on the shared cluster, which install the same names without Helm's labels), and the four CRDs exist before the install (the test cluster starts with them), so
  * Helm skips its crds/ as it does for any existing CRD; the chart's CRD files are checked against the construct's in
  * test/construct/helm-chart.test.ts.
  */
@@ -69,7 +70,7 @@ const runningPods = async (): Promise<{ metadata: { labels: Record<string, strin
     .filter((p) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp);
 
 test('helm install: the operator Deployment comes up (Running on kwok) with the chart\'s values', async () => {
-  const r = await must(['install', 'dask-operator', chartDir, '-n', ns.name, '--set', `watchNamespaces={${ns.name}}`, '--wait', '--timeout', '120s']);
+  const r = await must(['install', 'dask-operator', chartDir, '-n', ns.name, '--set', `watchNamespaces={${ns.name}}`, '--set', 'userRoles=false', '--wait', '--timeout', '120s']);
   expect(r.stdout).toMatch(/STATUS: deployed/);
   expect(r.stdout).toContain(`The Dask operator runs in namespace ${ns.name}, watching ${ns.name}.`);
   const deploy = await kubectlJson<Deploy>(['get', 'deployment', 'dask-operator', '-n', ns.name, '-o', 'json']);
@@ -113,4 +114,42 @@ test('helm uninstall removes the release, keeps the CRDs and the Dask objects', 
   }
   expect((await kubectl(['get', 'daskcluster', 'kept', '-n', ns.name, '-o', 'name'])).stdout.trim()).toBe('daskcluster.kubernetes.dask.org/kept');
   await kubectl(['delete', 'daskcluster', 'kept', '-n', ns.name, '--wait=false']);
+});
+
+test('helm install with the upstream chart\'s values, a PodDisruptionBudget and a NetworkPolicy: 2 replicas come up, uninstall removes them all', async () => {
+  const values = {
+    watchNamespaces: [ns.name],
+    replicaCount: 2,
+    imagePullSecrets: [{ name: 'registry' }],
+    serviceAccount: { name: 'dask-ops', annotations: { 'example.com/role': 'dask-operator' } },
+    podLabels: { team: 'platform' },
+    podAnnotations: { 'example.com/owner': 'platform' },
+    podSecurityContext: { fsGroup: 1000 },
+    volumes: [{ name: 'cache', emptyDir: { sizeLimit: '16Mi' } }],
+    volumeMounts: [{ name: 'cache', mountPath: '/cache' }],
+    extraEnv: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+    nodeSelector: { 'kubernetes.io/os': 'linux' },
+    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' }],
+    affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'dask-operator' } } } }] } },
+    probeTimeoutSeconds: 5,
+    workerCreationBatchSize: 20,
+    networkPolicy: { enabled: true, apiServerCidrs: ['127.0.0.1/32'] },
+    userRoles: false,
+  };
+  const file = path.join(dir, 'parity-values.json');
+  fs.writeFileSync(file, JSON.stringify(values));
+  await must(['install', 'dask-operator', chartDir, '-n', ns.name, '-f', file, '--wait', '--timeout', '120s']);
+  const deploy = await kubectlJson<Deploy>(['get', 'deployment', 'dask-operator', '-n', ns.name, '-o', 'json']);
+  expect(deploy.status?.readyReplicas).toBe(2);
+  const pods = await eventually(runningPods, { timeoutMs: 60_000, describe: 'two operator Pods Running', until: (p) => p.length === 2 });
+  for (const p of pods) expect(p.metadata.labels.team).toBe('platform');
+  const [rs] = await replicaSets();
+  expect(rs.spec.template.spec.containers[0].args).toEqual(expect.arrayContaining(['--create-batch-size=20', `--namespaces=${ns.name}`]));
+  const names = (await kubectl(['get', 'poddisruptionbudget,networkpolicy,serviceaccount', '-n', ns.name, '-l', 'app.kubernetes.io/name=dask-operator', '-o', 'name'])).stdout.trim().split('\n').sort();
+  expect(names).toEqual(['networkpolicy.networking.k8s.io/dask-operator', 'poddisruptionbudget.policy/dask-operator', 'serviceaccount/dask-ops']);
+  await must(['uninstall', 'dask-operator', '-n', ns.name, '--wait', '--timeout', '120s']);
+  await eventually(async () => {
+    const left = await kubectl(['get', 'deployment,poddisruptionbudget,networkpolicy,serviceaccount', '-n', ns.name, '-l', 'app.kubernetes.io/name=dask-operator', '-o', 'name']);
+    expect(left.stdout.trim()).toBe('');
+  }, { timeoutMs: 60_000, describe: 'the second release\'s objects gone' });
 });

@@ -1,17 +1,21 @@
 /**
  * The CRDs and the DaskOperator install on the real API server: upstream-valid objects are accepted with kubectl's
- * strict field validation, bad input is rejected at apply time with our messages, and the operator runs with exactly
- * the RBAC the DaskOperator construct grants (it is started with the ServiceAccount's own token).
+ * strict field validation, bad input is rejected at apply time with our messages, the operator runs with exactly
+ * the RBAC the DaskOperator construct grants (it is started with the ServiceAccount's own token), and an install
+ * with every pod-level prop, a PodDisruptionBudget and a NetworkPolicy is accepted and comes up on kwok.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Chart, Duration } from 'cdk8s';
+import { randomBytes } from 'node:crypto';
+import { App, Chart, Duration, Size } from 'cdk8s';
 import { stringify } from 'yaml';
-import { DaskAutoscaler, DaskCluster, DaskJob, DaskOperator, DaskWorkerGroup } from '../../lib/index';
+import {
+  DaskAutoscaler, DaskCluster, DaskJob, DaskOperator, DaskWorkerGroup, EnvValue, NodeSelectorOperator, ProfileType, TaintEffect, TolerationOperator, Volume,
+} from '../../lib/index';
 import { dropNulls } from '../../lib/validation/crd-schema';
 import { loadYaml } from '../support/yaml';
-import { eventually, kubectl, kubectlJson, testCluster, withNamespace } from './support';
+import { eventually, FAKE_NODE_NAME, itOnTier, kubectl, kubectlJson, testCluster, withNamespace } from './support';
 import { ensureOperatorBuilt, OperatorProcess } from './support/operator';
 
 jest.setTimeout(180_000);
@@ -171,5 +175,123 @@ describe('DaskOperator install (RBAC is enough, and no more)', () => {
   ])('the ServiceAccount may not %s %s', async (...args: string[]) => {
     const r = await kubectl(['auth', 'can-i', ...args, '--as=system:serviceaccount:dask-operator:dask-operator'], { allowFailure: true });
     expect(r.stdout.trim()).toBe('no');
+  });
+});
+
+describe('DaskOperator with the upstream chart\'s values, a PodDisruptionBudget and a NetworkPolicy', () => {
+  // Its own namespace, watched alone, no user roles: nothing cluster-scoped collides with the install above.
+  const opNs = withNamespace('operator-parity');
+  const priorityClass = `cdk8s-dask-parity-${randomBytes(3).toString('hex')}`;
+  let yaml = '';
+
+  beforeAll(async () => {
+    await kubectl(['apply', '-f', '-'], {
+      input: yamlOf([
+        { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: priorityClass }, value: 100_000, description: 'install.test.ts' },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'operator-plugins', namespace: opNs.name }, data: { 'index.js': 'module.exports = {};' } },
+        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'registry', namespace: opNs.name }, type: 'kubernetes.io/dockerconfigjson', stringData: { '.dockerconfigjson': '{"auths":{}}' } },
+      ]),
+    });
+    const app = new App();
+    new DaskOperator(new Chart(app, 'op'), 'operator', {
+      namespace: opNs.name,
+      createNamespace: false,
+      installCrds: false,
+      watchNamespaces: [opNs.name],
+      userRoles: false,
+      replicas: 2,
+      imagePullSecrets: ['registry'],
+      serviceAccountName: 'dask-ops',
+      serviceAccountAnnotations: { 'example.com/role': 'dask-operator' },
+      podMetadata: { labels: { team: 'platform' }, annotations: { 'example.com/owner': 'platform' } },
+      podSecurityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: ProfileType.RUNTIME_DEFAULT } },
+      containerSecurityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+      volumes: [Volume.fromConfigMap('plugins', 'operator-plugins', { defaultMode: 0o444 }), Volume.fromEmptyDir('cache', { sizeLimit: Size.mebibytes(16) })],
+      volumeMounts: [{ name: 'plugins', mountPath: '/plugins', readOnly: true }, { name: 'cache', mountPath: '/cache' }],
+      env: { HTTPS_PROXY: 'http://proxy.example:3128' },
+      envValues: { NODE_NAME: EnvValue.fromFieldRef('spec.nodeName') },
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      tolerations: [{ key: 'dedicated', operator: TolerationOperator.EQUAL, value: 'platform', effect: TaintEffect.NO_SCHEDULE }],
+      affinity: {
+        nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'type', operator: NodeSelectorOperator.IN, values: ['kwok'] }] }] } },
+        // Preferred, not required: the kwok tier has one node, and both replicas must fit on it.
+        podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'dask-operator' } } } }] },
+      },
+      priorityClassName: priorityClass,
+      probeTimeout: Duration.seconds(5),
+      workerCreationBatchSize: 20,
+      networkPolicy: {
+        metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }, { ipBlock: { cidr: '10.0.0.0/8' } }],
+        apiServerCidrs: ['127.0.0.1/32'],
+      },
+    });
+    yaml = app.synthYaml();
+  });
+
+  afterAll(async () => {
+    await kubectl(['delete', 'priorityclass', priorityClass, '--ignore-not-found', '--wait=false'], { allowFailure: true });
+  });
+
+  test('every object passes strict server-side validation (dry run)', async () => {
+    const r = await kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { input: yaml, allowFailure: true });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout.trim().split('\n').sort()).toEqual([
+      'deployment.apps/dask-operator created (server dry run)',
+      'networkpolicy.networking.k8s.io/dask-operator created (server dry run)',
+      'poddisruptionbudget.policy/dask-operator created (server dry run)',
+      'role.rbac.authorization.k8s.io/dask-operator created (server dry run)',
+      'role.rbac.authorization.k8s.io/dask-operator-leader-election created (server dry run)',
+      'rolebinding.rbac.authorization.k8s.io/dask-operator created (server dry run)',
+      'rolebinding.rbac.authorization.k8s.io/dask-operator-leader-election created (server dry run)',
+      'service/dask-operator-metrics created (server dry run)',
+      'serviceaccount/dask-ops created (server dry run)',
+    ]);
+  });
+
+  itOnTier('full')('applied, the Deployment becomes available (2 replicas on kwok) with the props in its Pods, and the budget allows one disruption', async () => {
+    await kubectl(['apply', '--validate=strict', '-f', '-'], { input: yaml });
+    interface Deploy { status?: { availableReplicas?: number; readyReplicas?: number; conditions?: { type: string; status: string }[] } }
+    const deploy = await eventually(
+      () => kubectlJson<Deploy>(['get', 'deployment', 'dask-operator', '-n', opNs.name, '-o', 'json']),
+      { timeoutMs: 90_000, describe: 'deployment dask-operator Available with 2 replicas', until: (d) => d.status?.availableReplicas === 2 && d.status.conditions?.some((c) => c.type === 'Available' && c.status === 'True') === true },
+    );
+    expect(deploy.status?.readyReplicas).toBe(2);
+
+    type PodJson = { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: Record<string, any>; status: { phase: string } };
+    const pods = (await kubectlJson<{ items: PodJson[] }>(['get', 'pods', '-n', opNs.name, '-l', 'app.kubernetes.io/name=dask-operator', '-o', 'json'])).items;
+    expect(pods).toHaveLength(2);
+    for (const pod of pods) {
+      expect(pod.status.phase).toBe('Running');
+      expect(pod.spec.nodeName).toBe(FAKE_NODE_NAME);
+      expect(pod.metadata.labels.team).toBe('platform');
+      expect(pod.metadata.annotations?.['example.com/owner']).toBe('platform');
+      expect(pod.spec.serviceAccountName).toBe('dask-ops');
+      expect(pod.spec.priorityClassName).toBe(priorityClass);
+      expect(pod.spec.priority).toBe(100_000); // resolved by the Priority admission plugin
+      expect(pod.spec.imagePullSecrets).toEqual([{ name: 'registry' }]);
+      expect(pod.spec.tolerations).toEqual(expect.arrayContaining([{ key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' }]));
+      expect(pod.spec.securityContext.fsGroup).toBe(1000);
+      expect(pod.spec.volumes.map((v: { name: string }) => v.name)).toEqual(expect.arrayContaining(['tmp', 'plugins', 'cache']));
+      const c = pod.spec.containers[0];
+      expect(c.args).toEqual(expect.arrayContaining(['--leader-elect', '--create-batch-size=20', `--namespaces=${opNs.name}`]));
+      expect(c.livenessProbe.timeoutSeconds).toBe(5);
+      expect(c.env.map((e: { name: string }) => e.name)).toEqual(['POD_NAME', 'POD_NAMESPACE', 'HTTPS_PROXY', 'NODE_NAME']);
+    }
+
+    // The disruption controller (kube-controller-manager) counts both Pods healthy and allows one eviction at a time.
+    interface Pdb { status?: { currentHealthy?: number; desiredHealthy?: number; expectedPods?: number; disruptionsAllowed?: number } }
+    const pdb = await eventually(
+      () => kubectlJson<Pdb>(['get', 'poddisruptionbudget', 'dask-operator', '-n', opNs.name, '-o', 'json']),
+      { timeoutMs: 60_000, describe: 'PodDisruptionBudget status: 2 healthy, 1 disruption allowed', until: (p) => p.status?.expectedPods === 2 && p.status.currentHealthy === 2 },
+    );
+    expect(pdb.status).toMatchObject({ expectedPods: 2, currentHealthy: 2, desiredHealthy: 1, disruptionsAllowed: 1 });
+
+    // The NetworkPolicy is stored as written (no network plugin enforces it here: kwok Pods have no network).
+    const np = await kubectlJson<{ spec: { podSelector: unknown; ingress: { from: unknown[] }[]; egress: { to?: unknown[] }[] } }>(['get', 'networkpolicy', 'dask-operator', '-n', opNs.name, '-o', 'json']);
+    expect(np.spec.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/instance': 'dask-operator', 'app.kubernetes.io/name': 'dask-operator' } });
+    expect(np.spec.ingress[0].from).toHaveLength(2);
+    expect(np.spec.egress[1].to).toEqual([{ ipBlock: { cidr: '127.0.0.1/32' } }]);
+    const sa = await kubectlJson<{ metadata: { annotations?: Record<string, string> } }>(['get', 'serviceaccount', 'dask-ops', '-n', opNs.name, '-o', 'json']);
+    expect(sa.metadata.annotations?.['example.com/role']).toBe('dask-operator');
   });
 });

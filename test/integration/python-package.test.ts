@@ -10,7 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Chart, Duration, Size } from 'cdk8s';
 import {
-  Cpu, DaskAutoscaler, DaskCluster, DaskJob, DaskOperator, DaskWorkerGroup, EnvValue, LogLevel, RestartPolicy, SchedulerServiceType,
+  Cpu, DaskAutoscaler, DaskCluster, DaskJob, DaskOperator, DaskWorkerGroup, EmptyDirMedium, EnvValue, LogLevel, ProfileType, RestartPolicy,
+  SchedulerServiceType, TaintEffect, TolerationOperator, Volume,
 } from '../../lib/index';
 import { kubectl, withNamespace } from './support';
 
@@ -23,7 +24,35 @@ const PYTHON = path.join(ROOT, '.venv-python', 'bin', 'python');
 function pythonTwin(outdir: string, namespace: string): App {
   const app = new App({ outdir });
   const operator = new Chart(app, 'dask-operator');
-  new DaskOperator(operator, 'operator', { namespace, watchNamespaces: [namespace], logLevel: LogLevel.DEBUG, replicas: 2 });
+  new DaskOperator(operator, 'operator', {
+    namespace,
+    watchNamespaces: [namespace],
+    logLevel: LogLevel.DEBUG,
+    replicas: 2,
+    imagePullSecrets: ['registry'],
+    serviceAccountAnnotations: { 'example.com/role': 'ops' },
+    podMetadata: { labels: { team: 'platform' }, annotations: { 'example.com/owner': 'platform' } },
+    podSecurityContext: { runAsNonRoot: true, fsGroup: 1000, seccompProfile: { type: ProfileType.RUNTIME_DEFAULT } },
+    containerSecurityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+    volumes: [
+      Volume.fromConfigMap('plugins', 'operator-plugins', { items: { 'index.js': 'index.js' }, defaultMode: 0o444 }),
+      Volume.fromEmptyDir('cache', { medium: EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(16) }),
+    ],
+    volumeMounts: [{ name: 'plugins', mountPath: '/plugins', readOnly: true }, { name: 'cache', mountPath: '/cache' }],
+    envValues: { NODE_NAME: EnvValue.fromFieldRef('spec.nodeName') },
+    nodeSelector: { 'kubernetes.io/os': 'linux' },
+    tolerations: [{ key: 'dedicated', operator: TolerationOperator.EQUAL, value: 'platform', effect: TaintEffect.NO_SCHEDULE }],
+    affinity: {
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'dask-operator' } } } },
+        ],
+      },
+    },
+    probeTimeout: Duration.seconds(5),
+    workerCreationBatchSize: 20,
+    networkPolicy: { metricsFrom: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }], apiServerCidrs: ['10.0.0.1/32'] },
+  });
 
   const seed = new Chart(app, 'my-cluster', { namespace });
   seed.addDependency(operator);
@@ -111,5 +140,7 @@ describe('cdk8s-dask from Python (the jsii-pacmak wheel)', () => {
     const r = await kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', path.join(work, 'python')], { allowFailure: true });
     expect({ code: r.code, stderr: r.stderr.split('\n').filter((l) => l && !l.includes('missing the kubectl.kubernetes.io/last-applied-configuration')) }).toEqual({ code: 0, stderr: [] });
     expect(r.stdout).toContain('daskcluster.kubernetes.dask.org/my-cluster created (server dry run)');
+    expect(r.stdout).toContain('poddisruptionbudget.policy/dask-operator created (server dry run)');
+    expect(r.stdout).toContain('networkpolicy.networking.k8s.io/dask-operator created (server dry run)');
   });
 });

@@ -180,7 +180,8 @@ describe('scheduler access (dns)', () => {
       until: (v) => v.clients === clientsBefore + 50 && v.sockets >= socketsBefore + 50,
     });
     const fdsPeak = await metric('dask_operator_process_open_fds');
-    expect(fdsPeak).toBeGreaterThanOrEqual(fdsBefore + 50);
+    // 50 scheduler sockets more; the operator's keep-alive connections to the API server (a few) may close meanwhile.
+    expect(fdsPeak).toBeGreaterThanOrEqual(fdsBefore + 50 - 3);
 
     await kubectl(['delete', '-n', ns.name, 'daskcluster', ...POOL, '--wait=false']);
     const after = await eventually(async () => ({ clients: await metric('dask_operator_scheduler_clients'), sockets: scheduler.sockets.size, fds: await metric('dask_operator_process_open_fds') }), {

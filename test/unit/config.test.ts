@@ -1,4 +1,5 @@
-import { ConfigError, parseConfig, usage } from '../../operator/config';
+import { ConfigError, FLAGS, parseConfig, usage } from '../../operator/config';
+import { DEFAULT_CREATE_BATCH_SIZE } from '../../lib/operator-rbac';
 
 describe('operator configuration', () => {
   test('defaults', () => {
@@ -9,6 +10,13 @@ describe('operator configuration', () => {
     expect(parseConfig(['--kube-api-qps=2.5', '--kube-api-burst', '5'], {})).toMatchObject({ kubeApiQps: 2.5, kubeApiBurst: 5 });
     expect(parseConfig([], { DASK_OPERATOR_KUBE_API_QPS: '50', DASK_OPERATOR_KUBE_API_BURST: '100' })).toMatchObject({ kubeApiQps: 50, kubeApiBurst: 100 });
     expect(usage()).toMatch(/--kube-api-qps=<value>[\s\S]*DASK_OPERATOR_KUBE_API_QPS; default 20/);
+  });
+  test('worker creation batches: --create-batch-size or DASK_OPERATOR_CREATE_BATCH_SIZE; the default is the one DaskOperator passes', () => {
+    expect(parseConfig([], {}).createBatchSize).toBe(DEFAULT_CREATE_BATCH_SIZE);
+    expect(FLAGS.find((f) => f.name === 'create-batch-size')?.default).toBe(String(DEFAULT_CREATE_BATCH_SIZE));
+    expect(parseConfig(['--create-batch-size=5'], {}).createBatchSize).toBe(5);
+    expect(parseConfig([], { DASK_OPERATOR_CREATE_BATCH_SIZE: '7' }).createBatchSize).toBe(7);
+    expect(() => parseConfig(['--create-batch-size=0'], {})).toThrow(/--create-batch-size: expected a whole number >= 1, got "0"/);
   });
   test('flags win over env; both spellings of flags', () => {
     const c = parseConfig(['--namespaces=a,b', '--concurrency', '8', '--leader-elect', '--metrics-bind-address=127.0.0.1:0'], { DASK_OPERATOR_CONCURRENCY: '2', DASK_OPERATOR_LOG_LEVEL: 'debug', POD_NAMESPACE: 'ops' });

@@ -187,3 +187,19 @@ function mergePatch(target: Record<string, unknown>, patch: unknown): void {
 }
 
 export const rc: ReconcileContext = { logger: nullLogger, signal: new AbortController().signal, retries: 0, reconcileId: 'test' };
+
+/** A scheduler client that answers like an idle scheduler with no workers, except for what `overrides` replaces. */
+export function fakeScheduler(overrides: Partial<SchedulerClient> = {}): SchedulerClient {
+  return {
+    transport: 'tcp',
+    lastError: undefined,
+    health: async () => true,
+    workers: async () => [],
+    workersToClose: async () => [],
+    retireWorkers: async () => ({ retired: [], notRetired: [], confirmedBy: 'reply' }),
+    adaptiveTarget: async () => 0,
+    idleSince: async () => null,
+    close: async () => undefined,
+    ...overrides,
+  };
+}

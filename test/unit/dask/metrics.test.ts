@@ -8,11 +8,10 @@ import { DaskMetrics } from '../../../operator/dask/metrics';
 import { reconcileJob } from '../../../operator/dask/job-reconciler';
 import { reconcileWorkerGroup } from '../../../operator/dask/worker-group-reconciler';
 import type { DaskCaches, DaskContext } from '../../../operator/dask/context';
-import type { SchedulerClient } from '../../../operator/scheduler';
 import type { DaskCluster, DaskJob, DaskWorkerGroup } from '../../../lib/schema/generated/types';
 import { dropNulls } from '../../../lib/validation/crd-schema';
 import { loadYaml } from '../../support/yaml';
-import { FakeWorld, rc } from './fake';
+import { FakeWorld, rc, fakeScheduler } from './fake';
 
 const NS = 'ns';
 const req = (name: string) => ({ namespace: NS, name });
@@ -139,18 +138,3 @@ describe('DaskCluster readiness during a rollout of the default group', () => {
     expect(cond('Ready')?.status).toBe('True');
   });
 });
-
-function fakeScheduler(overrides: Partial<SchedulerClient>): SchedulerClient {
-  return {
-    transport: 'tcp',
-    lastError: undefined,
-    health: async () => true,
-    workers: async () => [],
-    workersToClose: async () => [],
-    retireWorkers: async () => ({ retired: [], notRetired: [], confirmedBy: 'reply' }),
-    adaptiveTarget: async () => 0,
-    idleSince: async () => null,
-    close: async () => undefined,
-    ...overrides,
-  };
-}

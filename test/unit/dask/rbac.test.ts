@@ -14,11 +14,10 @@ import { reconcileCluster } from '../../../operator/dask/cluster-reconciler';
 import { reconcileJob } from '../../../operator/dask/job-reconciler';
 import { reconcileWorkerGroup } from '../../../operator/dask/worker-group-reconciler';
 import type { DaskApi } from '../../../operator/dask/api';
-import type { SchedulerClient } from '../../../operator/scheduler';
 import type { DaskCluster } from '../../../lib/schema/generated/types';
 import { dropNulls } from '../../../lib/validation/crd-schema';
 import { loadYaml } from '../../support/yaml';
-import { FakeWorld, rc } from './fake';
+import { FakeWorld, fakeScheduler, rc } from './fake';
 
 const NS = 'ns';
 const GROUP = 'kubernetes.dask.org';
@@ -27,11 +26,7 @@ const INFORMED: Array<[string, string]> = [[GROUP, 'daskclusters'], [GROUP, 'das
 const groupOf = (resource: string): string => (resource.startsWith('pods') || resource.startsWith('services') ? '' : GROUP);
 const key = (group: string, resource: string, verb: string): string => `${group}/${resource}:${verb}`;
 
-const scheduler = (overrides: Partial<SchedulerClient>): SchedulerClient => ({
-  transport: 'tcp', lastError: undefined, health: async () => true, workers: async () => [], workersToClose: async () => [],
-  retireWorkers: async () => ({ retired: [], notRetired: [], confirmedBy: 'reply' }), adaptiveTarget: async () => 0, idleSince: async () => null, close: async () => undefined,
-  ...overrides,
-});
+const scheduler = fakeScheduler;
 
 /** Runs the reconcilers through their write paths and returns every (group, resource, verb) they used. */
 async function usedByReconcilers(): Promise<Set<string>> {

@@ -1,11 +1,10 @@
 import { reconcileCluster } from '../../../operator/dask/cluster-reconciler';
 import { computeRemovals, reconcileWorkerGroup } from '../../../operator/dask/worker-group-reconciler';
 import { nextReplicas } from '../../../operator/dask/autoscaler-reconciler';
-import type { SchedulerClient } from '../../../operator/scheduler';
 import type { DaskCluster, DaskWorkerGroup, Pod } from '../../../lib/schema/generated/types';
 import { dropNulls } from '../../../lib/validation/crd-schema';
 import { loadYaml } from '../../support/yaml';
-import { FakeWorld, rc } from './fake';
+import { FakeWorld, rc, fakeScheduler } from './fake';
 import { KubeHttpError } from '../../../operator/runtime/rest';
 
 const NS = 'ns';
@@ -184,6 +183,22 @@ describe('DaskWorkerGroup reconciler', () => {
     await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
     await reconcileWorkerGroup(w.context(), req('my-cluster-default'), rc);
     expect(w.writesOf('create', 'pods').filter((x) => x.name.includes('-worker-'))).toHaveLength(5);
+  });
+
+  test('scale-up goes in batches of --create-batch-size: each pass creates at most that many and comes back at once until the group is full', async () => {
+    const { w } = world(7);
+    await reconcileCluster(w.context(), req('my-cluster'), rc);
+    const ctx = w.context({ createBatchSize: 3 });
+    const seen: { created: number; result: unknown }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const result = await reconcileWorkerGroup(ctx, req('my-cluster-default'), rc);
+      seen.push({ created: w.writesOf('create', 'pods').filter((x) => x.name.includes('-worker-')).length, result });
+    }
+    expect(seen).toEqual([
+      { created: 3, result: { requeueAfter: 0 } },
+      { created: 6, result: { requeueAfter: 0 } },
+      { created: 7, result: undefined },
+    ]);
   });
 
   test('worker Pods: names, owner, env', async () => {
@@ -399,21 +414,6 @@ describe('pure helpers', () => {
     expect(later.running.map((p) => p.metadata.name)).toEqual(['s2']); // 4 running: the newest stale one goes
   });
 });
-
-function fakeScheduler(overrides: Partial<SchedulerClient>): SchedulerClient {
-  return {
-    transport: 'tcp',
-    lastError: undefined,
-    health: async () => true,
-    workers: async () => [],
-    workersToClose: async () => [],
-    retireWorkers: async () => ({ retired: [], notRetired: [], confirmedBy: 'reply' }),
-    adaptiveTarget: async () => 0,
-    idleSince: async () => null,
-    close: async () => undefined,
-    ...overrides,
-  } as SchedulerClient;
-}
 
 describe('scheduler updateStrategy', () => {
   async function changedTemplate(strategy: 'OnDelete' | 'Recreate' | undefined): Promise<{ w: FakeWorld; before: Pod }> {

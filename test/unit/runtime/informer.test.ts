@@ -75,6 +75,25 @@ describe('Informer (against a loopback fake API server)', () => {
     }).toThrow();
   });
 
+  it('caches objects without metadata.managedFields by default, from lists and watches; a transform decides otherwise', async () => {
+    const managed = (name: string) => ({ ...pod(name), metadata: { ...pod(name).metadata, managedFields: [{ manager: 'kubectl', operation: 'Apply', fieldsV1: { 'f:spec': {} } }] } });
+    server.put(managed('listed'));
+    const inf = make();
+    inf.start();
+    await inf.waitForSync();
+    await eventually(() => server.openWatches === 1);
+    server.put(managed('watched'));
+    await eventually(() => inf.get('ns1', 'watched') !== undefined);
+    for (const name of ['listed', 'watched']) {
+      expect(inf.get('ns1', name)?.metadata).toEqual({ name, namespace: 'ns1', labels: { app: 'x' }, resourceVersion: expect.any(String) });
+    }
+    await inf.stop();
+    const whole = make({ transform: (o) => o });
+    whole.start();
+    await whole.waitForSync();
+    expect((whole.get('ns1', 'listed')?.metadata as { managedFields?: unknown[] }).managedFields).toHaveLength(1);
+  });
+
   it('bookmarks only advance the resourceVersion used for the next watch', async () => {
     const inf = make();
     inf.start();
