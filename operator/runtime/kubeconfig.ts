@@ -56,6 +56,8 @@ export interface LoadKubeTargetOptions {
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** A token file is read again when its copy is older than this (bound tokens are rotated by the kubelet). */
 const TOKEN_REREAD_MS = 60_000;
+/** Idle keep-alive connections to the API server kept for reuse (active ones, watches included, are not limited). */
+export const MAX_IDLE_API_CONNECTIONS = 4;
 
 type Named<T> = { name: string } & T;
 interface KubeconfigFile {
@@ -177,6 +179,7 @@ class StaticTarget implements KubeTarget {
   ) {
     this.agent = new https.Agent({
       keepAlive: true,
+      maxFreeSockets: MAX_IDLE_API_CONNECTIONS,
       ca: creds.ca,
       cert: creds.cert,
       key: creds.key,
