@@ -46,6 +46,9 @@ export function kubectl(args: readonly string[], options: KubectlOptions = {}): 
         }
       },
     );
+    // kubectl may exit before reading its input (a bad flag, a refused request): the write then fails with EPIPE,
+    // which must not crash the test process; the exit code and stderr above say what happened.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(options.input ?? '');
   });
 }
