@@ -10,7 +10,8 @@ import { clusterSpecOf, workerTemplateOf } from '../lib/spec/from-options';
 import { idleProblems, replicasProblems, resourcesProblems } from '../lib/validation/props';
 import type { DaskCluster as DaskClusterObject, DaskClusterStatus, DaskWorkerGroup as DaskWorkerGroupObject, Pod } from '../lib/schema/generated/types';
 import { API_VERSION, clusterNameProblem, COMPONENT_SCHEDULER, defaultWorkerGroupName, GROUP, LABEL_CLUSTER, LABEL_COMPONENT, schedulerName, VERSION } from '../lib/schema/names';
-import { ignoreNotFound, isNotFound, mergePatchOptions } from '../operator/runtime/kube';
+import { ignoreNotFound, isNotFound } from '../operator/runtime/kube-errors';
+import { mergePatchOptions } from '../operator/runtime/kube';
 
 /**
  * Options of `KubeCluster.create()`: the cluster's shape in the constructs' words (DaskClusterOptions: `workers`,

@@ -12,7 +12,8 @@ import { idleProblems, jobLifecycleProblems, replicasProblems, resourcesProblems
 import type { DaskJob as DaskJobObject, DaskJobStatus } from '../lib/schema/generated/types';
 import { jobFinished } from '../lib/schema/job';
 import { API_VERSION, clusterNameProblem, GROUP, LABEL_KUEUE_QUEUE_NAME, VERSION } from '../lib/schema/names';
-import { ignoreNotFound, mergePatchOptions } from '../operator/runtime/kube';
+import { ignoreNotFound } from '../operator/runtime/kube-errors';
+import { mergePatchOptions } from '../operator/runtime/kube';
 
 /** Options of `KubeJob.submit()`: the job in the constructs' words, plus where to create it. */
 export interface KubeJobOptions extends DaskJobOptions {

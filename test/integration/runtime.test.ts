@@ -9,14 +9,8 @@ import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { EventRecorder, kubeEventSink } from '../../operator/runtime/events';
 import { Informer, type InformerEvent } from '../../operator/runtime/informer';
-import {
-  applyCustomObject,
-  isAlreadyExists,
-  isConflict,
-  isNotFound,
-  mergePatchCustomObject,
-  mergePatchCustomObjectStatus,
-} from '../../operator/runtime/kube';
+import { applyCustomObject, mergePatchCustomObject, mergePatchCustomObjectStatus } from '../../operator/runtime/kube';
+import { isAlreadyExists, isConflict, isNotFound } from '../../operator/runtime/kube-errors';
 import { LeaderElector, kubeLeaseClient } from '../../operator/runtime/leader';
 import type { KubeObject } from '../../operator/runtime/object';
 import { KubeRest } from '../../operator/runtime/rest';

@@ -6,7 +6,7 @@ import { reconcileCluster } from '../../../operator/dask/cluster-reconciler';
 import { reconcileWorkerGroup } from '../../../operator/dask/worker-group-reconciler';
 import { reconcileAutoscaler } from '../../../operator/dask/autoscaler-reconciler';
 import { reconcileJob } from '../../../operator/dask/job-reconciler';
-import { isConflict } from '../../../operator/runtime/kube';
+import { isConflict } from '../../../operator/runtime/kube-errors';
 import type { DaskCluster, DaskWorkerGroup } from '../../../lib/schema/generated/types';
 import { dropNulls } from '../../../lib/validation/crd-schema';
 import { loadYaml } from '../../support/yaml';
