@@ -11,16 +11,13 @@ import { jobCluster, runnerPod } from '../../lib/render';
 import type { DaskJob, Pod } from '../../lib/schema/generated/types';
 import { COMPONENT_JOB_RUNNER, jobRunnerPodName, LABEL_CLUSTER, LABEL_COMPONENT } from '../../lib/schema/names';
 import { isRejected } from './api';
-import { isConflict } from '../runtime/kube-errors';
+import { updateStatus } from './status';
 import type { DaskContext } from './context';
-import { JobAction, JobObservation, planJob } from './job-lifecycle';
+import { JobAction, JobObservation, JobPlan, planJob } from './job-lifecycle';
 import { jobActive, reconcileKueue } from './kueue';
 import { jobFinished } from '../../lib/schema/job';
 import type { JobPlacement } from '../../lib/schema/kueue';
 import { isControlledBy, isFinished } from './pods';
-
-/** Fresh reads after a conflicting status write before the reconcile fails (and is retried with backoff). */
-const CONFLICT_RETRIES = 3;
 
 const ref = (j: DaskJob) => ({ plural: 'daskjobs' as const, namespace: j.metadata.namespace as string, name: j.metadata.name as string });
 
@@ -55,22 +52,18 @@ export async function reconcileJob(ctx: DaskContext, req: Request, rc: Reconcile
     }
   }
   const placement = gate.state === 'admitted' ? gate.placement : undefined;
-  // The status first, guarded by the resourceVersion it was planned from: a stale cache or another writer gets a 409,
-  // and the plan is made again from a fresh read (not the cache), so a failure is never counted twice, an attempt
-  // number never re-used and nothing another client wrote is dropped.
+  // The status first, guarded by the resourceVersion it was planned from (operator/dask/status.ts): a stale cache or
+  // another writer gets a 409 and the plan is made again from a fresh read, so a failure is never counted twice, an
+  // attempt number never re-used and nothing another client wrote is dropped.
   let planned: DaskJob = job;
-  let plan = planJob(obs);
-  for (let attempt = 0; plan.status; attempt++) {
-    try {
-      await ctx.api.patchStatus(ref(job), plan.status, planned.metadata.resourceVersion);
-      break;
-    } catch (e) {
-      if (!isConflict(e) || attempt >= CONFLICT_RETRIES) throw e;
-      const fresh = (await ctx.api.get(ref(job))) as DaskJob | undefined;
-      if (!fresh || fresh.metadata.uid !== job.metadata.uid || fresh.metadata.deletionTimestamp) return;
-      planned = fresh;
-      plan = planJob({ ...obs, job: fresh });
-    }
+  let plan: JobPlan = planJob(obs);
+  if (plan.status) {
+    const written = await updateStatus(ctx, ref(job), job, (current) => {
+      if (current !== planned) plan = planJob({ ...obs, job: current });
+      planned = current;
+      return plan.status ?? {};
+    });
+    if (!written) return; // deleted, or replaced by a namesake, meanwhile
   }
   if (plan.status && jobFinished(plan.status) && !jobFinished(planned.status)) {
     const { startTime, endTime } = plan.status;

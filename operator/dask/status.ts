@@ -17,7 +17,7 @@ import type { Condition } from '../../lib/schema/generated/types';
 
 /** What a status-bearing object looks like to this module. */
 export interface WithStatus {
-  readonly metadata: { readonly resourceVersion?: string; readonly generation?: number };
+  readonly metadata: { readonly resourceVersion?: string; readonly generation?: number; readonly uid?: string };
   readonly status?: object;
 }
 
@@ -27,7 +27,8 @@ const CONFLICT_RETRIES = 3;
 /**
  * Writes `compute(obj)` as (a merge patch of) `obj`'s status if it changes anything; returns the object as now stored
  * (or as it was, when nothing needed writing). Throws what the API server says except a conflict, which is retried
- * from a fresh read; an object deleted meanwhile is not an error (returns undefined).
+ * from a fresh read; an object deleted (or replaced by a namesake with another uid) meanwhile is not an error
+ * (returns undefined).
  */
 export async function updateStatus<T extends WithStatus>(ctx: Pick<DaskContext, 'api'>, ref: ObjectRef, obj: T, compute: (current: T) => object): Promise<T | undefined> {
   let current = obj;
@@ -40,9 +41,11 @@ export async function updateStatus<T extends WithStatus>(ctx: Pick<DaskContext, 
       return (written as T | undefined) ?? ({ ...current, status: { ...before, ...next } } as T);
     } catch (e) {
       if (!isConflict(e) || attempt >= CONFLICT_RETRIES) throw e;
-      const fresh = await ctx.api.get(ref);
-      if (!fresh) return undefined;
-      current = fresh as unknown as T;
+      const fresh = (await ctx.api.get(ref)) as unknown as T | undefined;
+      // Deleted meanwhile, or deleted and created again under the same name: a status computed for this object is
+      // not the new one's.
+      if (!fresh || (obj.metadata.uid !== undefined && fresh.metadata.uid !== obj.metadata.uid)) return undefined;
+      current = fresh;
     }
   }
 }

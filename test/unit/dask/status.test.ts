@@ -1,0 +1,32 @@
+import { updateStatus } from '../../../operator/dask/status';
+import { FakeWorld } from './fake';
+
+const NS = 'ns';
+const ref = { plural: 'daskjobs' as const, namespace: NS, name: 'nightly' };
+const job = (uid: string) => ({ apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskJob', metadata: { name: 'nightly', namespace: NS, uid }, spec: {}, status: {} });
+
+describe('updateStatus', () => {
+  test('a conflict is retried from a fresh read, computed again from it', async () => {
+    const w = new FakeWorld();
+    const stale = w.stores.daskjobs.put(job('a') as never);
+    w.stores.daskjobs.edit(NS, 'nightly', (j) => void ((j as { status: object }).status = { jobStatus: 'Running' }));
+    const seen: unknown[] = [];
+    const written = await updateStatus(w.context(), ref, stale as never, (cur: { status?: { jobStatus?: string } }) => {
+      seen.push(cur.status?.jobStatus);
+      return { clusterName: 'nightly' };
+    });
+    expect(seen).toEqual([undefined, 'Running']);
+    expect(w.conflicts).toBe(1);
+    expect((written as { status: object }).status).toEqual({ jobStatus: 'Running', clusterName: 'nightly' });
+  });
+
+  test('an object deleted and created again under the same name meanwhile gets nothing', async () => {
+    const w = new FakeWorld();
+    const old = w.stores.daskjobs.put(job('a') as never);
+    w.stores.daskjobs.remove(NS, 'nightly');
+    w.stores.daskjobs.put(job('b') as never);
+    const written = await updateStatus(w.context(), ref, old as never, () => ({ jobStatus: 'Failed' }));
+    expect(written).toBeUndefined();
+    expect((w.stores.daskjobs.get(NS, 'nightly') as { status: object }).status).toEqual({});
+  });
+});
