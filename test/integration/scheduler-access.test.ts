@@ -17,16 +17,13 @@ import type { AddressInfo } from 'node:net';
 import { freePort } from '../dask/support/dask-procs';
 import { decodeMessage, encodeMessage, FrameReader } from '../../operator/scheduler/comm';
 import { eventually, kubectl, withNamespace } from './support';
-import { apply, condition, events, getObj, seedCluster, type Obj } from './support/dask';
-import { ensureOperatorBuilt, OperatorProcess } from './support/operator';
+import { apply, condition, events, getObj, seedCluster, withOperator, type Obj } from './support/dask';
 
 jest.setTimeout(240_000);
 
 const ns = withNamespace('sched-access');
 const POOL = Array.from({ length: 50 }, (_, i) => `pool-${i}`);
-let op: OperatorProcess;
 let metricsUrl: string;
-let failed = false;
 
 /** A Dask scheduler as far as the operator's polling goes: handshake, then plausible answers. */
 class FakeScheduler {
@@ -90,6 +87,7 @@ let scheduler: FakeScheduler;
 let bait: Bait;
 let baitHttp: Bait;
 let closedPort: number;
+let metricsPort: number;
 
 /** A seed cluster without workers, polled for idleness, whose Service ports point at `tcp`/`http` on loopback. */
 function cluster(name: string, tcp: number, http: number, service: Record<string, unknown> = {}): Obj {
@@ -115,36 +113,25 @@ beforeAll(async () => {
   bait = await new Bait().start();
   baitHttp = await new Bait().start();
   closedPort = await freePort(); // nothing listens: the HTTP path is refused at once and the client uses TCP
-  await ensureOperatorBuilt();
-  const port = await freePort();
-  metricsUrl = `http://127.0.0.1:${port}`;
-  const hosts = Object.fromEntries(['good', 'evil', ...POOL].map((n) => [`${n}-scheduler.${ns.name}.svc.cluster.local`, '127.0.0.1']));
-  op = new OperatorProcess({ namespaces: [ns.name], args: ['--scheduler-access=dns', `--metrics-bind-address=127.0.0.1:${port}`], hosts });
-  op.start();
+  metricsPort = await freePort();
+  metricsUrl = `http://127.0.0.1:${metricsPort}`;
 }, 180_000);
 
+// Started after the hooks above (it needs the metrics port); cluster DNS names resolve to loopback in its own /etc/hosts.
+const operator = withOperator(ns, () => ({
+  args: ['--scheduler-access=dns', `--metrics-bind-address=127.0.0.1:${metricsPort}`],
+  hosts: Object.fromEntries(['good', 'evil', ...POOL].map((n) => [`${n}-scheduler.${ns.name}.svc.cluster.local`, '127.0.0.1'])),
+}));
+
 afterAll(async () => {
-  await op?.dispose(failed);
   await scheduler?.close();
   await bait?.close();
   await baitHttp?.close();
 }, 60_000);
 
-function opIt(name: string, fn: () => Promise<void>): void {
-  it(name, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      failed = true;
-      const e = err instanceof Error ? err : new Error(String(err));
-      e.message += `\n--- operator log tail ---\n${op?.tail(60) ?? '(no operator)'}`;
-      throw e;
-    }
-  });
-}
 
 describe('scheduler access (dns)', () => {
-  opIt('an ExternalName scheduler Service is never dialled, and says so; a normal one is', async () => {
+  operator.it('an ExternalName scheduler Service is never dialled, and says so; a normal one is', async () => {
     await apply(ns.name, cluster('good', scheduler.port, closedPort));
     await apply(ns.name, cluster('evil', bait.port, baitHttp.port, { type: 'ExternalName', externalName: 'localhost' }));
     await apply(ns.name, { apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskAutoscaler', metadata: { name: 'evil' }, spec: { cluster: 'evil', minimum: 0, maximum: 2 } });
@@ -168,7 +155,7 @@ describe('scheduler access (dns)', () => {
     expect(said).not.toContain('SECRET');
   });
 
-  opIt('50 clusters: the pool and the operator\'s open file descriptors return to where they started once the clusters are gone', async () => {
+  operator.it('50 clusters: the pool and the operator\'s open file descriptors return to where they started once the clusters are gone', async () => {
     await eventually(() => metric('dask_operator_scheduler_clients'), { describe: 'the pool to hold cluster good', until: (n) => n === 1 });
     const clientsBefore = await metric('dask_operator_scheduler_clients');
     const socketsBefore = scheduler.sockets.size;

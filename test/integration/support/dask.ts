@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { REPO_ROOT } from './cluster';
 import { kubectl, kubectlJson } from './kube';
 import type { TestNamespace } from './namespace';
-import { ensureOperatorBuilt, OperatorProcess } from './operator';
+import { ensureOperatorBuilt, OperatorProcess, type OperatorOptions } from './operator';
 
 export const SEED_CLUSTER_FILE = path.join(REPO_ROOT, 'test', 'fixtures', 'seed', 'my-cluster.yaml');
 export const SEED_AUTOSCALER_FILE = path.join(REPO_ROOT, 'test', 'fixtures', 'seed', 'autoscaler.yaml');
@@ -101,9 +101,10 @@ export async function events(ns: string, involvedName?: string): Promise<EventOb
 
 /**
  * Registers beforeAll/afterAll: builds the operator and starts it watching `ns` only; on afterAll stops it by pid.
- * Tests wrapped in `op.it()` get the operator's log tail appended to their failure message.
+ * Tests wrapped in `op.it()` get the operator's log tail appended to their failure message. `options` may be a
+ * function, called in the beforeAll (after the file's own earlier hooks, so it can use ports they opened).
  */
-export function withOperator(ns: TestNamespace, args: readonly string[] = []): {
+export function withOperator(ns: TestNamespace, options: readonly string[] | (() => Omit<OperatorOptions, 'namespaces'>) = []): {
   readonly process: OperatorProcess;
   it: (name: string, fn: () => Promise<void>, timeoutMs?: number) => void;
 } {
@@ -111,7 +112,7 @@ export function withOperator(ns: TestNamespace, args: readonly string[] = []): {
   let failed = false;
   beforeAll(async () => {
     await ensureOperatorBuilt();
-    proc = new OperatorProcess({ namespaces: [ns.name], args });
+    proc = new OperatorProcess({ namespaces: [ns.name], ...(typeof options === 'function' ? options() : { args: options }) });
     proc.start();
   }, 180_000);
   afterAll(async () => {

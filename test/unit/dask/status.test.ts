@@ -9,7 +9,7 @@ describe('updateStatus', () => {
   test('a conflict is retried from a fresh read, computed again from it', async () => {
     const w = new FakeWorld();
     const stale = w.stores.daskjobs.put(job('a') as never);
-    w.stores.daskjobs.edit(NS, 'nightly', (j) => void ((j as { status: object }).status = { jobStatus: 'Running' }));
+    w.stores.daskjobs.edit(NS, 'nightly', (j) => void ((j as unknown as { status: object }).status = { jobStatus: 'Running' }));
     const seen: unknown[] = [];
     const written = await updateStatus(w.context(), ref, stale as never, (cur: { status?: { jobStatus?: string } }) => {
       seen.push(cur.status?.jobStatus);
@@ -17,7 +17,7 @@ describe('updateStatus', () => {
     });
     expect(seen).toEqual([undefined, 'Running']);
     expect(w.conflicts).toBe(1);
-    expect((written as { status: object }).status).toEqual({ jobStatus: 'Running', clusterName: 'nightly' });
+    expect((written as unknown as { status: object }).status).toEqual({ jobStatus: 'Running', clusterName: 'nightly' });
   });
 
   test('an object deleted and created again under the same name meanwhile gets nothing', async () => {
@@ -27,6 +27,6 @@ describe('updateStatus', () => {
     w.stores.daskjobs.put(job('b') as never);
     const written = await updateStatus(w.context(), ref, old as never, () => ({ jobStatus: 'Failed' }));
     expect(written).toBeUndefined();
-    expect((w.stores.daskjobs.get(NS, 'nightly') as { status: object }).status).toEqual({});
+    expect((w.stores.daskjobs.get(NS, 'nightly') as unknown as { status: object }).status).toEqual({});
   });
 });
