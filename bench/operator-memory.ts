@@ -12,13 +12,17 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { REPO_ROOT, startCluster, stopCluster } from '../test/integration/support/cluster';
 import { loadYaml } from '../test/support/yaml';
 import { dropNulls } from '../lib/validation/crd-schema';
+import { freePort } from '../test/dask/support/dask-procs';
+import { median, until as untilFor } from './support';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const until = async (what: string, check: () => Promise<boolean>): Promise<void> => void (await untilFor(what, check, TIMEOUT_MS, 200));
 
 const K = Number(process.env.BENCH_K ?? 50);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -27,28 +31,6 @@ const SETTLE_MS = 10_000;
 const TIMEOUT_MS = 180_000;
 const NS = 'bench-mem';
 const GROUP = { group: 'kubernetes.dask.org', version: 'v1', namespace: NS, plural: 'daskclusters' };
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > TIMEOUT_MS) throw new Error(`bench: timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {

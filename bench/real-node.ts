@@ -17,13 +17,13 @@ import { App, Chart, Testing } from 'cdk8s';
 import { DaskCluster } from '../lib/index';
 import { REPO_ROOT } from '../test/integration/support/cluster';
 import { startTier, stopTier } from '../test/integration/support/node-tier';
+import { median } from './support';
 
 const SIZES = (process.env.BENCH_NODE_N ?? '3 10').split(/\s+/).filter(Boolean).map(Number);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const TIMEOUT_MS = 300_000;
 const NS = 'bench';
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p90 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.9) - 1)];
 
 async function main(): Promise<void> {

@@ -17,22 +17,14 @@ import { CoreV1Api, CustomObjectsApi, AppsV1Api, KubeConfig } from '@kubernetes/
 import { REPO_ROOT, startCluster, stopCluster } from '../test/integration/support/cluster';
 import { loadYaml } from '../test/support/yaml';
 import { dropNulls } from '../lib/validation/crd-schema';
+import { median, until as untilFor } from './support';
+
+const until = (what: string, check: () => Promise<boolean>): Promise<number> => untilFor(what, check, TIMEOUT_MS);
 
 const N = Number(process.env.BENCH_N ?? 50);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const TIMEOUT_MS = 180_000;
 const NS = 'bench';
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function until(what: string, check: () => Promise<boolean>): Promise<number> {
-  const start = performance.now();
-  for (;;) {
-    if (await check()) return performance.now() - start;
-    if (performance.now() - start > TIMEOUT_MS) throw new Error(`bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function main(): Promise<void> {
   if (process.env.CDK8S_DASK_IN_NETNS !== '1') throw new Error('run the benchmark with `npm run bench` (it needs the private network namespace)');
