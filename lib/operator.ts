@@ -1,4 +1,4 @@
-import { ApiObject, Chart, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Size } from 'cdk8s';
 import type { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { EnvValue } from './env';
@@ -9,6 +9,7 @@ import { ContainerResources, Cpu } from './resources';
 import { customResourceDefinitions } from './schema/crds';
 import { COMPONENT_SCHEDULER, LABEL_COMPONENT, PORT_NAME_COMM, PORT_NAME_DASHBOARD, SCHEDULER_COMM_PORT, SCHEDULER_DASHBOARD_PORT } from './schema/names';
 import { DaskUserRoles } from './tenancy';
+import { clusterScoped as markClusterScoped } from './cluster-scoped';
 import { resourceRequirements } from './spec/from-options';
 import { operatorProblems } from './validation/operator';
 
@@ -389,10 +390,7 @@ export class DaskOperator extends Construct {
       });
     }
 
-    // Cluster-scoped objects must not carry the chart's namespace (cdk8s stamps it on everything).
-    if (Chart.of(this).namespace) {
-      for (const obj of clusterScoped) obj.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
-    }
+    for (const obj of clusterScoped) markClusterScoped(obj);
   }
 
   /** The RBAC objects; returns the cluster-scoped ones. */

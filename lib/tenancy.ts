@@ -5,7 +5,8 @@
  * (a ValidatingAdmissionPolicy on the pod specs inside Dask objects), and fence a cluster's scheduler and workers off
  * from the rest of the network (NetworkPolicies).
  */
-import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
+import { clusterScoped } from './cluster-scoped';
 import { Construct } from 'constructs';
 import type { IDaskCluster } from './cluster-ref';
 import { ALL_KINDS, COMPONENT_SCHEDULER, COMPONENT_WORKER, GROUP, LABEL_CLUSTER, LABEL_COMPONENT, PORT_NAME_COMM, PORT_NAME_DASHBOARD } from './schema/names';
@@ -266,10 +267,4 @@ export class DaskNetworkPolicy extends Construct {
       },
     });
   }
-}
-
-/** Cluster-scoped objects must not carry the chart's namespace (cdk8s stamps it on everything). */
-function clusterScoped(obj: ApiObject): ApiObject {
-  if (Chart.of(obj).namespace) obj.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
-  return obj;
 }
