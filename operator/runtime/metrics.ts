@@ -67,7 +67,9 @@ export class RuntimeMetrics {
     this.informerSynced = new Gauge({ name: `${p}informer_synced`, help: '1 once the informer cache has synced.', labelNames: ['informer'], registers });
     this.leader = new Gauge({ name: `${p}leader`, help: '1 while this process holds the leader lease.', labelNames: ['lease'], registers });
     this.eventsDropped = new Counter({ name: `${p}events_dropped_total`, help: 'Kubernetes Events not written, by reason.', labelNames: ['reason'], registers });
-    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: p });
+    // The event-loop lag histogram samples every 100 ms, not prom-client's default 10 ms: at 10 ms the sampling timer
+    // alone was most of an idle operator's CPU (0.32 of 0.42 CPU-seconds a minute, measured with bench/vs-upstream.ts).
+    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: p, eventLoopMonitoringPrecision: 100 });
   }
 
   /** Creates every per-controller series at 0. */
