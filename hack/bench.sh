@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 source hack/lib/node.sh
 tsc -p tsconfig.json
 bash hack/cluster/build.sh >/dev/null
+# The Python venv (dask, distributed, and the upstream operator for vs-upstream): a no-op when up to date.
+bash hack/dask/venv.sh >&2
 exec bash hack/netns.sh node bench/run.js "${1:-scale-up}"
