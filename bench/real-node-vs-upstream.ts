@@ -7,7 +7,7 @@
  *
  * Per operator and N, each repeat: `kubectl apply` of the same DaskCluster (the DaskCluster construct's output:
  * `dask scheduler` / `dask worker`, one thread per worker) → N workers registered with the scheduler (asked of the
- * scheduler through the API server's service proxy); then a client from the project's venv, through a
+ * scheduler: /json/identity.json through the API server's service proxy); then a client from the project's venv, through a
  * `kubectl port-forward`, persists a dataset over the workers (bench/real-node-persist.py), `kubectl scale
  * daskcluster --replicas=floor(N/2)`, time until the scheduler has that many workers and until only that many worker
  * Pods exist, and how many keys were lost (no holder, or recomputed: see the script); then delete, until every Pod
@@ -146,8 +146,10 @@ async function main(): Promise<void> {
   });
   const count = async (args: string[]): Promise<number> => (await kubectl(['get', ...args, '-o', 'name'])).split('\n').filter(Boolean).length;
   const registered = async (name: string): Promise<number> => {
-    const raw = await kubectl(['get', '--raw', `/api/v1/namespaces/${NS}/services/http:${name}-scheduler:8787/proxy/api/v1/get_workers`], undefined, 10_000);
-    return ((JSON.parse(raw) as { workers?: unknown[] }).workers ?? []).length;
+    // /json/identity.json: a default route of the scheduler (the /api/v1 routes are on only where our operator
+    // enables them), so both operators' clusters are asked the same way.
+    const raw = await kubectl(['get', '--raw', `/api/v1/namespaces/${NS}/services/http:${name}-scheduler:8787/proxy/json/identity.json`], undefined, 10_000);
+    return Object.keys((JSON.parse(raw) as { workers?: Record<string, unknown> }).workers ?? {}).length;
   };
   const workerPods = (name: string): Promise<number> => count(['pods', '-n', NS, '-l', `dask.org/cluster-name=${name},dask.org/component=worker`]);
   const allPods = (name: string): Promise<number> => count(['pods', '-n', NS, '-l', `dask.org/cluster-name=${name}`]);
@@ -390,7 +392,7 @@ function write(runs: Run[], ctx: { loadStart: string; loadEnd: string; startedAt
     {
       id: 'registered', title: 'kubectl apply → N workers registered with the scheduler (real node)', xLabel: 'N workers', yLabel: 'seconds (median; p90)',
       series: ops.map((op) => ({ label: LABEL[op], points: sizes.map((n) => point(n, stat(sel(op, n), (r) => r.upMs))) })),
-      notes: ['Asked of the scheduler (/api/v1/get_workers through the API server\'s service proxy).'],
+      notes: ['Asked of the scheduler (/json/identity.json through the API server\'s service proxy).'],
     },
     {
       id: 'scale-down', title: 'kubectl scale N → floor(N/2) with a persisted dataset: until the target is reached', xLabel: 'N workers before', yLabel: 'seconds (median; p90)',
