@@ -61,7 +61,26 @@ interface Run {
   persisted?: { keys: number; bytes: number; workers: number; perWorker: number[] };
   after?: { keys: number; missingNow: number; notFinished: number; recomputed: number; lost: number; workers: number; checkSeconds: number };
   deleteMs: number | null;
+  /** Upstream only, from kopf's log: its scale-down handler's retire step (until it logs "Workers to close"). */
+  upstreamRetireMs?: number;
   notes: string[];
+}
+
+/** From kopf's log: ms from the scale-down handler's start ("… up to K workers.", logged first) to "Workers to close". */
+function retireStepMs(kopfLog: string, group: string, scaleTo: number): number | undefined {
+  const stamp = (l: string): number => {
+    const m = /^\[(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d),(\d{3})\]/.exec(l);
+    return m ? Date.parse(`${m[1]}T${m[2]}.${m[3]}Z`) : NaN;
+  };
+  const lines = fs.readFileSync(kopfLog, 'utf8').split('\n').filter((l) => l.includes(`[${NS}/${group}]`));
+  let start = -1;
+  lines.forEach((l, i) => {
+    if (l.includes(`Scaled worker group ${group} up to ${scaleTo} workers.`)) start = i;
+  });
+  const end = lines.findIndex((l, i) => i > start && l.includes('Workers to close:'));
+  if (start < 0 || end < 0) return undefined;
+  const ms = stamp(lines[end]) - stamp(lines[start]);
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 const p90 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.9) - 1)];
@@ -295,6 +314,7 @@ async function main(): Promise<void> {
         const pods = until(`only ${scaleTo} worker Pods`, async () => (await workerPods(name)) === scaleTo).then((ms) => (run.downPodsMs = ms));
         const settled = await Promise.allSettled([reg, pods]);
         for (const s of settled) if (s.status === 'rejected') run.notes.push(`scale ${n}→${scaleTo}: ${(s.reason as Error).message}`);
+        if (op === 'upstream') run.upstreamRetireMs = retireStepMs(kopfLog, `${name}-default`, scaleTo);
         session.send();
         run.after = (await session.read('AFTER', 240_000)) as Run['after'];
       } finally {
@@ -432,6 +452,10 @@ function write(runs: Run[], ctx: { loadStart: string; loadEnd: string; startedAt
     const u = stat(sel('upstream', n), (r) => r.downRegisteredMs);
     return `N = ${n}: ${ratio(o, u)}`;
   });
+  const retire = sizes.map((n) => {
+    const xs = sel('upstream', n).map((r) => r.upstreamRetireMs).filter((x): x is number => x !== undefined);
+    return xs.length ? `N = ${n}: ${(median(xs) / 1000).toFixed(1)} s (${xs.map((x) => (x / 1000).toFixed(1)).join(', ')})` : `N = ${n}: —`;
+  });
   const notes = runs.filter((r) => r.notes.length).map((r) => `- ${r.name}: ${r.notes.join('; ')}`);
   const md = [
     `# Real node: cdk8s-dask vs the upstream operator, ${date}`,
@@ -457,6 +481,8 @@ function write(runs: Run[], ctx: { loadStart: string; loadEnd: string; startedAt
     ...downRows,
     '',
     `Ratio ours / upstream (registered, medians): ${downRatio.join('; ')}.`,
+    '',
+    `Where upstream's scale-down time goes (from kopf's log, median and per repeat: its handler's start to "Workers to close", i.e. choosing and retiring the workers before it deletes their Deployments): ${retire.join('; ')}. Outside a cluster, dask-kubernetes first tries to resolve the scheduler Service's name (20 tries, 0.5 s apart, each failing at once here), then port-forwards through the API server; it tries the scheduler's HTTP API first (POST /api/v1/retire_workers), which answers 404 because \`distributed.http.scheduler.api\` is not among Dask's default HTTP routes (our operator adds it to the scheduler Pods it creates; upstream does not), then resolves the name again and retires over Dask's RPC through a port-forward of the comm port. Run inside the cluster (as its Helm chart deploys it), the name resolution would succeed at once; this bench runs it outside, as the brief for this comparison asked.`,
     '',
     ...(notes.length ? ['## Runs that did not finish or noted something', '', ...notes, ''] : []),
     ...(ctx.failure ? [`**The run stopped early**: ${ctx.failure instanceof Error ? ctx.failure.message : String(ctx.failure)} (kopf's log: ${ctx.kopfLogCopy}).`, ''] : []),
