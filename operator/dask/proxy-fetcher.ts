@@ -6,6 +6,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { toKubeTarget, type KubeConfigLike, type KubeTarget } from '../runtime/kubeconfig';
+import { DEFAULT_USER_AGENT } from '../runtime/rest';
 import { MAX_HTTP_BODY_BYTES, SchedulerProtocolError, type HttpFetcher } from '../scheduler';
 
 export function apiServerFetcher(target: KubeTarget | KubeConfigLike): HttpFetcher {
@@ -15,7 +16,7 @@ export function apiServerFetcher(target: KubeTarget | KubeConfigLike): HttpFetch
     await kc.applyToHTTPSOptions(options);
     const target = new URL(url);
     const mod = target.protocol === 'http:' ? http : https;
-    const headers = { ...(options.headers as http.OutgoingHttpHeaders), ...init.headers };
+    const headers: http.OutgoingHttpHeaders = { 'User-Agent': DEFAULT_USER_AGENT, ...(options.headers as http.OutgoingHttpHeaders), ...init.headers };
     const payload = init.body === undefined ? undefined : Buffer.from(init.body);
     if (payload) headers['Content-Length'] = payload.length;
     return await new Promise((resolve, reject) => {

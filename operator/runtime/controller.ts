@@ -102,6 +102,7 @@ export class Controller<T extends KubeObject = KubeObject> {
       clock: this.clock,
       backoff: opts.backoff,
       onDepthChange: (d) => this.metrics?.queueDepth.set({ controller: opts.name }, d),
+      onLatency: this.metrics ? (ms) => this.metrics?.queueLatency.observe({ controller: opts.name }, ms / 1000) : undefined,
     });
     this.wire();
   }

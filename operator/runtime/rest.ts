@@ -8,7 +8,9 @@
  * TLS material, bearer tokens (including rotating in-cluster tokens) and the connection agent come from a
  * KubeTarget's `applyToHTTPSOptions` (operator/runtime/kubeconfig.ts), or client-node's KubeConfig adapted to one.
  */
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as path from 'node:path';
 import * as https from 'node:https';
 import { toKubeTarget, type KubeConfigLike, type KubeTarget } from './kubeconfig';
 import type { TokenBucket } from './rate-limit';
@@ -98,7 +100,27 @@ export interface KubeRestOptions {
   readonly writeGuard?: WriteGuard;
   /** Every request (including each list page and each watch start) takes a token first. @default none (unlimited) */
   readonly rateLimiter?: TokenBucket;
+  /** The User-Agent header of every request (what audit logs and API server metrics attribute calls to). @default {@link DEFAULT_USER_AGENT} */
+  readonly userAgent?: string;
 }
+
+function packageVersion(): string {
+  try {
+    // build/operator/runtime/rest.js → the package root (operator/runtime/rest.ts under ts-jest: one level less).
+    for (const up of ['../../..', '../..']) {
+      const file = path.join(__dirname, up, 'package.json');
+      if (!fs.existsSync(file)) continue;
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'cdk8s-dask-operator' && pkg.version) return pkg.version;
+    }
+  } catch {
+    // fall through
+  }
+  return 'unknown';
+}
+
+/** `dask-operator/<version> (<os>/<arch>) node/<version>`, in the shape Kubernetes' own clients use. */
+export const DEFAULT_USER_AGENT = `dask-operator/${packageVersion()} (${process.platform}/${process.arch}) node/${process.versions.node}`;
 
 /** JSON REST calls and watch streams against an API server. */
 export class KubeRest implements ListWatchClient {
@@ -199,6 +221,7 @@ export class KubeRest implements ListWatchClient {
     const headers: http.OutgoingHttpHeaders = {
       ...(options.headers as http.OutgoingHttpHeaders | undefined),
       Accept: 'application/json',
+      'User-Agent': this.options.userAgent ?? DEFAULT_USER_AGENT,
       ...(payload ? { 'Content-Type': opts.contentType ?? 'application/json', 'Content-Length': payload.length } : {}),
     };
     const mod = url.protocol === 'http:' ? http : https;

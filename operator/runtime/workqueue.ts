@@ -23,6 +23,11 @@ export interface WorkQueueOptions {
   readonly backoff?: BackoffOptions;
   /** Called whenever the number of queued keys changes (for a depth gauge). */
   readonly onDepthChange?: (depth: number) => void;
+  /**
+   * Called when a worker takes a key, with the milliseconds since the key was first added after its last take
+   * (how long a change waited for its reconcile; a key added while being processed waits until `done` too).
+   */
+  readonly onLatency?: (ms: number) => void;
 }
 
 /** Options for {@link WorkQueue.shutDown}. */
@@ -36,6 +41,9 @@ export class WorkQueue {
   private readonly clock: Clock;
   private readonly backoff: KeyedBackoff;
   private readonly onDepthChange?: (depth: number) => void;
+  private readonly onLatency?: (ms: number) => void;
+  /** When each dirty key was added (for onLatency). */
+  private readonly addedAt = new Map<string, number>();
   private readonly queue: string[] = [];
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
@@ -48,12 +56,14 @@ export class WorkQueue {
     this.clock = opts.clock ?? realClock;
     this.backoff = new KeyedBackoff({ baseMs: 5, maxMs: 300_000, factor: 2, ...opts.backoff });
     this.onDepthChange = opts.onDepthChange;
+    this.onLatency = opts.onLatency;
   }
 
   /** Queues `key` now (no-op if already queued; deferred until `done` if being processed; ignored after shutdown). */
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
+    if (this.onLatency) this.addedAt.set(key, this.clock.now());
     if (this.processing.has(key)) return;
     this.push(key);
   }
@@ -140,6 +150,7 @@ export class WorkQueue {
       this.delayed.clear();
       this.queue.length = 0;
       this.dirty.clear();
+      this.addedAt.clear();
       this.onDepthChange?.(0);
       this.waiters.splice(0).forEach((w) => w(undefined));
     }
@@ -160,6 +171,11 @@ export class WorkQueue {
 
   private take(key: string): string {
     this.dirty.delete(key);
+    const added = this.addedAt.get(key);
+    if (added !== undefined) {
+      this.addedAt.delete(key);
+      this.onLatency?.(this.clock.now() - added);
+    }
     this.processing.add(key);
     this.onDepthChange?.(this.queue.length);
     return key;

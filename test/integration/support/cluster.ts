@@ -81,6 +81,11 @@ export interface StartOptions {
    * @default false
    */
   readonly serviceAccountAdmission?: boolean;
+  /**
+   * How many kwok fake nodes (kwok-node-0, -1, …; 110 Pods each, as a kubelet's default). Benchmarks at scale use more.
+   * @default 1
+   */
+  readonly fakeNodes?: number;
   /** Taints of kwok's fake node (the node tier taints it so that Pods land on the real node). */
   readonly fakeNodeTaints?: readonly { key: string; value?: string; effect: string }[];
   /** Called before etcd starts and after the fake node is Ready (node tier: the real node). */
@@ -616,16 +621,24 @@ export async function startCluster(options: StartOptions = {}): Promise<ClusterS
         '--node-lease-duration-seconds=40',
       ]);
       nodeName = FAKE_NODE_NAME;
-      await step('fake node created', 30_000, kwok, async () => {
-        const r = await api.request('POST', '/api/v1/nodes', fakeNode(nodeName!, options.fakeNodeTaints ?? []));
-        if (r.status === 201 || r.status === 409) return true;
-        throw new Error(`POST node: HTTP ${r.status} ${r.body.slice(0, 300)}`);
+      const count = options.fakeNodes ?? 1;
+      if (!Number.isInteger(count) || count < 1) throw new Error(`startCluster: fakeNodes must be a positive integer, got ${count}`);
+      const names = Array.from({ length: count }, (_, i) => (i === 0 ? FAKE_NODE_NAME : `kwok-node-${i}`));
+      await step(count === 1 ? 'fake node created' : `${count} fake nodes created`, 30_000, kwok, async () => {
+        for (const name of names) {
+          const r = await api.request('POST', '/api/v1/nodes', fakeNode(name, options.fakeNodeTaints ?? []));
+          if (r.status !== 201 && r.status !== 409) throw new Error(`POST node ${name}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
+        }
+        return true;
       });
-      await step(`node ${nodeName} Ready (kwok)`, 60_000, kwok, async () => {
-        const r = await api.request('GET', `/api/v1/nodes/${nodeName}`);
-        if (r.status !== 200) throw new Error(`GET node: HTTP ${r.status}`);
-        const node = JSON.parse(r.body) as { status?: { conditions?: { type: string; status: string }[] } };
-        return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+      await step(count === 1 ? `node ${nodeName} Ready (kwok)` : `${count} fake nodes Ready (kwok)`, 60_000, kwok, async () => {
+        for (const name of names) {
+          const r = await api.request('GET', `/api/v1/nodes/${name}`);
+          if (r.status !== 200) throw new Error(`GET node ${name}: HTTP ${r.status}`);
+          const node = JSON.parse(r.body) as { status?: { conditions?: { type: string; status: string }[] } };
+          if (!node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return undefined;
+        }
+        return true;
       });
     }
 

@@ -1,5 +1,7 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { TokenBucket } from '../../../operator/runtime/rate-limit';
-import { KubeRest } from '../../../operator/runtime/rest';
+import { DEFAULT_USER_AGENT, KubeRest } from '../../../operator/runtime/rest';
 import { FakeClock, flushPromises } from '../../../operator/runtime/testing/fake-clock';
 import { FakeApiServer, eventually } from './support/fake-api-server';
 
@@ -64,5 +66,13 @@ describe('KubeRest with a rate limiter', () => {
     await clock.advanceAsync(400, 200);
     await Promise.all(calls);
     expect(server.listRequests()).toHaveLength(5);
+  });
+
+  it('names itself in every request: dask-operator/<package version>, or the User-Agent it is given', async () => {
+    const version = (JSON.parse(fs.readFileSync(path.join(__dirname, '../../../package.json'), 'utf8')) as { version: string }).version;
+    expect(DEFAULT_USER_AGENT).toBe(`dask-operator/${version} (${process.platform}/${process.arch}) node/${process.versions.node}`);
+    await new KubeRest(server.kubeConfig()).list('/api/v1/pods', {});
+    await new KubeRest(server.kubeConfig(), { userAgent: 'bench/1' }).list('/api/v1/pods', {});
+    expect(server.listRequests().map((r) => r.userAgent)).toEqual([DEFAULT_USER_AGENT, 'bench/1']);
   });
 });

@@ -181,4 +181,30 @@ describe('runWorkers', () => {
     await q.shutDown();
     await done;
   });
+
+  it('reports how long each key waited, from its first add to a worker taking it (adds while processing wait for done)', async () => {
+    const clock = new FakeClock();
+    const waited: number[] = [];
+    const q = new WorkQueue({ clock, onLatency: (ms) => waited.push(ms) });
+    q.add('a');
+    clock.advance(30);
+    q.add('a'); // de-duplicated: the first add's time counts
+    clock.advance(20);
+    expect(await q.get()).toBe('a');
+    expect(waited).toEqual([50]);
+    q.add('a'); // while processing
+    clock.advance(100);
+    q.done('a');
+    clock.advance(5);
+    expect(await q.get()).toBe('a');
+    expect(waited).toEqual([50, 105]);
+    q.done('a');
+    q.addAfter('b', 1_000); // a delayed key waits from when it is due
+    clock.advance(1_000);
+    clock.advance(7);
+    expect(await q.get()).toBe('b');
+    expect(waited).toEqual([50, 105, 7]);
+    await q.shutDown({ drain: false });
+  });
 });
+

@@ -21,6 +21,8 @@ export interface RecordedRequest {
   body?: unknown;
   /** When the request arrived (Date.now()). */
   at: number;
+  /** The User-Agent header. */
+  userAgent?: string;
 }
 
 type Custom = (req: RecordedRequest, res: http.ServerResponse) => boolean;
@@ -130,7 +132,7 @@ export class FakeApiServer {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
-      const rec: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), body: text ? (JSON.parse(text) as unknown) : undefined, at: Date.now() };
+      const rec: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), body: text ? (JSON.parse(text) as unknown) : undefined, at: Date.now(), userAgent: req.headers['user-agent'] };
       this.requests.push(rec);
       for (const c of this.custom) if (c(rec, res)) return;
       if (rec.method !== 'GET') return this.status(res, 405, 'MethodNotAllowed');

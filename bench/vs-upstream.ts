@@ -1,0 +1,744 @@
+/**
+ * Benchmark: this operator side by side with the upstream one (dask-kubernetes from PyPI, run with kopf), at scale, on
+ * one kwok control plane, runs alternating; plus the bare-client floor measured in the same run.
+ *
+ *   npm run bench -- vs-upstream                                    everything (about an hour on 2 cores)
+ *   BENCH_SCENARIOS=workers BENCH_SIZES="100 1000" BENCH_REPEATS=5  start-up / scale / delete only
+ *   BENCH_SCENARIOS=clusters BENCH_CLUSTERS=1000                    memory, steady state and queue latency
+ *   BENCH_SCENARIOS=autoscalers BENCH_AUTOSCALERS=100               idle autoscalers
+ *   BENCH_OPERATORS=ours                                            one operator only
+ *
+ * Scenarios (each step has a timeout; a step that times out is reported as such, not as a number):
+ * - workers: apply a DaskCluster with N workers → the scheduler and N workers Running and Ready; delete → every Pod
+ *   gone. API requests per worker from the API server's audit log, by User-Agent (the operator, and
+ *   kube-controller-manager). At N = 100 also 100 → 200 (all Ready) → 100 (100 worker Pods left).
+ * - clusters: K DaskClusters (1 scheduler + 1 worker each) applied in four steps; after each step the operator's RSS
+ *   (and V8 heap, ours only) → memory vs managed Pods; with K idle clusters, API requests per second for 60 s; then
+ *   10 changes/s (an annotation on a random DaskCluster) for 30 s: the work queue's wait, p50/p99 (ours: from its
+ *   `dask_operator_workqueue_queue_duration_seconds` histogram); then delete all.
+ * - autoscalers: A DaskClusters each with a DaskAutoscaler (1..3), idle: operator CPU-seconds and API requests per
+ *   minute over 60 s.
+ *
+ * Each operator runs with its own CRDs (ours from crds/, upstream's from the installed package); they share names,
+ * so they are swapped in place (PUT on the CRD objects) between runs while no custom resource exists. Neither
+ * operator can reach a Dask scheduler here (kwok runs no processes): ours runs with --scheduler-access=none, so its
+ * scale-down falls back to deleting Pods; upstream keeps trying to reach the scheduler.
+ *
+ * Writes bench/results/vs-upstream-<date>.md and .json (charts: `npm run bench:charts`). Runs inside the private
+ * network namespace (hack/bench.sh); every connection goes to loopback.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { REPO_ROOT, startCluster, stopCluster, type ClusterState } from '../test/integration/support/cluster';
+import { loadYaml } from '../test/support/yaml';
+import { dropNulls } from '../lib/validation/crd-schema';
+import { freePort } from '../test/dask/support/dask-procs';
+import { loadKubeTarget } from '../operator/runtime/kubeconfig';
+import { KubeHttpError, KubeRest } from '../operator/runtime/rest';
+import { Informer } from '../operator/runtime/informer';
+import type { KubeObject } from '../operator/runtime/object';
+import { median } from './support';
+
+const env = (name: string, dflt: string): string => process.env[name] ?? dflt;
+const SCENARIOS = env('BENCH_SCENARIOS', 'workers clusters autoscalers').split(/[\s,]+/).filter(Boolean);
+const OPERATORS = env('BENCH_OPERATORS', 'ours upstream').split(/[\s,]+/).filter(Boolean) as SubjectId[];
+const SIZES = env('BENCH_SIZES', '100 1000').split(/[\s,]+/).filter(Boolean).map(Number);
+const REPEATS = Number(env('BENCH_REPEATS', '5'));
+const CLUSTERS = Number(env('BENCH_CLUSTERS', '1000'));
+const CLUSTER_REPEATS = Number(env('BENCH_CLUSTER_REPEATS', '1'));
+const AUTOSCALERS = Number(env('BENCH_AUTOSCALERS', '100'));
+const STEADY_MS = Number(env('BENCH_STEADY_MS', '60000'));
+const CHANGES_MS = Number(env('BENCH_CHANGES_MS', '30000'));
+const CHANGES_PER_S = 10;
+const SCALE_DOWN_TIMEOUT_MS = Number(env('BENCH_SCALE_DOWN_TIMEOUT_MS', '60000'));
+const SETTLE_MS = 10_000;
+const STEP_TIMEOUT_MS = Number(env('BENCH_TIMEOUT_MS', '600000'));
+const NS = 'bench';
+const UA = 'cdk8s-dask-bench';
+const DASK = '/apis/kubernetes.dask.org/v1';
+const UPSTREAM_PKG = path.join(REPO_ROOT, '.venv/lib/python3.11/site-packages/dask_kubernetes');
+
+type SubjectId = 'ours' | 'upstream';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (line: string) => process.stderr.write(`[vs-upstream ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const p90 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.9) - 1)];
+
+class TimedOut extends Error {}
+
+/** Polls `check` until it holds; the milliseconds it took, or a TimedOut after `timeoutMs`. */
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<number> {
+  const start = performance.now();
+  for (;;) {
+    if (await check()) return performance.now() - start;
+    if (performance.now() - start > timeoutMs) throw new TimedOut(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** A timed step: its milliseconds, or null (and a note) when it timed out. */
+async function timed(what: string, timeoutMs: number, run: (t: number) => Promise<unknown>, check: () => boolean | Promise<boolean>): Promise<number | null> {
+  const t0 = performance.now();
+  await run(t0);
+  try {
+    await until(what, check, Math.max(0, timeoutMs - (performance.now() - t0)));
+    return performance.now() - t0;
+  } catch (e) {
+    if (!(e instanceof TimedOut)) throw e;
+    log(e.message);
+    return null;
+  }
+}
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = http.get(url, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', () => resolve({ status: 0, body: '' }));
+  });
+}
+
+// ---- processes: RSS and CPU of a process and its descendants, read from /proc -------------------------------------
+
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]) ?? []));
+  return out;
+}
+
+const CLK_TCK = 100;
+/** User + system CPU seconds of the tree under `pid` (live descendants, plus reaped children's totals). */
+function cpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const p of descendants(pid)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // utime stime cutime cstime
+    } catch {
+      // exited
+    }
+  }
+  return ticks / CLK_TCK;
+}
+
+/** Resident memory (MiB) of the tree under `pid`. */
+function rssMiB(pid: number): number {
+  let kb = 0;
+  for (const p of descendants(pid)) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'));
+      kb += m ? Number(m[1]) : 0;
+    } catch {
+      // exited
+    }
+  }
+  return kb / 1024;
+}
+
+// ---- the audit log: one line per request (stage RequestReceived), attributed by User-Agent -------------------------
+
+interface AuditEvent { userAgent?: string; verb: string; objectRef?: { resource?: string; subresource?: string } }
+
+class AuditLog {
+  constructor(readonly file: string) {}
+  mark(): number {
+    return fs.existsSync(this.file) ? fs.statSync(this.file).size : 0;
+  }
+  since(offset: number): AuditEvent[] {
+    const fd = fs.openSync(this.file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const buf = Buffer.alloc(size - offset);
+      fs.readSync(fd, buf, 0, buf.length, offset);
+      return buf.toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+/** Who sent a request: the operator under test, or one of the fixed parts of the control plane. */
+function actor(ua: string | undefined): string {
+  const u = ua ?? '';
+  for (const [prefix, name] of [['kube-controller-manager/', 'kube-controller-manager'], ['kube-scheduler/', 'kube-scheduler'], ['kwok', 'kwok'], [UA, 'bench'], ['kube-apiserver/', 'kube-apiserver']] as const) {
+    if (u.startsWith(prefix)) return name;
+  }
+  return 'operator'; // ours (dask-operator/…) or upstream's (kopf, its Kubernetes clients, kubectl children)
+}
+
+interface RequestCount { operator: number; operatorWatches: number; kcm: number; scheduler: number; userAgents: Record<string, number> }
+function countRequests(events: AuditEvent[]): RequestCount {
+  const c: RequestCount = { operator: 0, operatorWatches: 0, kcm: 0, scheduler: 0, userAgents: {} };
+  for (const e of events) {
+    const a = actor(e.userAgent);
+    if (a === 'operator') {
+      c.operator++;
+      if (e.verb === 'watch') c.operatorWatches++;
+      const key = (e.userAgent ?? '(none)').split(' ')[0];
+      c.userAgents[key] = (c.userAgents[key] ?? 0) + 1;
+    } else if (a === 'kube-controller-manager') c.kcm++;
+    else if (a === 'kube-scheduler') c.scheduler++;
+  }
+  return c;
+}
+
+// ---- the two operators ------------------------------------------------------------------------------------------
+
+interface Running {
+  readonly pid: number;
+  /** V8 heap used (ours only). */
+  heapMiB(): Promise<number | undefined>;
+  metrics(): Promise<string | undefined>;
+  stop(): Promise<void>;
+}
+
+interface Subject {
+  readonly id: SubjectId;
+  readonly label: string;
+  readonly crds: object[];
+  start(state: ClusterState, logFile: string): Promise<Running>;
+}
+
+function readCrds(dir: string): object[] {
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()
+    .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJSON() as { kind?: string }))
+    .filter((d) => d?.kind === 'CustomResourceDefinition');
+}
+
+async function stopChild(child: ChildProcess, match: string): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined || child.exitCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // Ours to stop: check the pid still runs what we started (pids are reused).
+  if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(match)) process.kill(pid, 'SIGTERM');
+  const t = setTimeout(() => {
+    if (child.exitCode === null && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(match)) process.kill(pid, 'SIGKILL');
+  }, 20_000);
+  await exited;
+  clearTimeout(t);
+}
+
+function ours(): Subject {
+  const main = path.join(REPO_ROOT, 'build/operator/main.js');
+  const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  return {
+    id: 'ours',
+    label: `cdk8s-dask-operator ${version} (${head})`,
+    crds: readCrds(path.join(REPO_ROOT, 'crds')),
+    async start(state, logFile) {
+      const port = await freePort();
+      const out = fs.openSync(logFile, 'a');
+      const child = spawn(process.execPath, [main, `--kubeconfig=${state.kubeconfig}`, `--namespaces=${NS}`, `--metrics-bind-address=127.0.0.1:${port}`, '--scheduler-access=none', '--log-level=warn'], { stdio: ['ignore', out, out] });
+      fs.closeSync(out);
+      await until('our operator /readyz', async () => (await get(`http://127.0.0.1:${port}/readyz`)).status === 200, 60_000);
+      const metrics = async () => (await get(`http://127.0.0.1:${port}/metrics`)).body;
+      return {
+        pid: child.pid as number,
+        metrics,
+        async heapMiB() {
+          const m = /^(?:dask_operator_)?nodejs_heap_size_used_bytes (\S+)$/m.exec(await metrics());
+          return m ? Number(m[1]) / 2 ** 20 : undefined;
+        },
+        stop: () => stopChild(child, main),
+      };
+    },
+  };
+}
+
+function upstream(): Subject {
+  const kopf = path.join(REPO_ROOT, '.venv/bin/kopf');
+  const pip = (name: string) => /^Version: (.+)$/m.exec(execFileSync(path.join(REPO_ROOT, '.venv/bin/pip'), ['show', name], { encoding: 'utf8' }))?.[1] ?? '?';
+  if (!fs.existsSync(kopf) || !fs.existsSync(UPSTREAM_PKG)) {
+    throw new Error(`the upstream operator is not installed: expected ${kopf} and ${UPSTREAM_PKG} (bash hack/dask/venv.sh installs hack/dask/requirements.txt)`);
+  }
+  return {
+    id: 'upstream',
+    label: `dask-kubernetes ${pip('dask-kubernetes')} (kopf ${pip('kopf')})`,
+    crds: readCrds(path.join(UPSTREAM_PKG, 'operator/deployment/helm/dask-kubernetes-operator/crds')),
+    async start(state, logFile) {
+      const port = await freePort();
+      const out = fs.openSync(logFile, 'a');
+      const child = spawn(kopf, ['run', '-m', 'dask_kubernetes.operator.controller', `--namespace=${NS}`, '--standalone', `--liveness=http://127.0.0.1:${port}/healthz`], {
+        stdio: ['ignore', out, out],
+        env: { ...process.env, KUBECONFIG: state.kubeconfig, PATH: `${state.binDir}:${path.dirname(kopf)}:${process.env.PATH ?? ''}` },
+      });
+      fs.closeSync(out);
+      await until('the upstream operator /healthz', async () => (await get(`http://127.0.0.1:${port}/healthz`)).status === 200, 60_000);
+      return { pid: child.pid as number, metrics: async () => undefined, heapMiB: async () => undefined, stop: () => stopChild(child, 'dask_kubernetes.operator.controller') };
+    },
+  };
+}
+
+// ---- the bench --------------------------------------------------------------------------------------------------
+
+interface Pod extends KubeObject {
+  status?: { phase?: string; conditions?: { type: string; status: string }[] };
+}
+const isReady = (p: Pod) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+
+interface Ctx {
+  state: ClusterState;
+  rest: KubeRest;
+  pods: Informer<Pod>;
+  clusters: Informer;
+  audit: AuditLog;
+  logDir: string;
+}
+
+const seed = dropNulls(loadYaml('test/fixtures/seed/my-cluster.yaml')[0]) as object;
+function daskCluster(name: string, workers: number): { metadata: { name: string }; spec: { worker: { replicas: number } } } {
+  const c = JSON.parse(JSON.stringify(seed).replace(/my-cluster/g, name)) as { metadata: { name: string }; spec: { worker: { replicas: number } } };
+  c.spec.worker.replicas = workers;
+  return c;
+}
+
+const podsOf = (ctx: Ctx, cluster?: string, component?: string): Pod[] =>
+  ctx.pods.list(NS).filter((p) => (!cluster || p.metadata?.labels?.['dask.org/cluster-name'] === cluster) && (!component || p.metadata?.labels?.['dask.org/component'] === component));
+
+/** Runs `f` over `items`, `parallel` at a time. */
+async function each<T>(items: readonly T[], parallel: number, f: (x: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: parallel }, async () => {
+    while (next < items.length) await f(items[next++]);
+  }));
+}
+
+async function swapCrds(ctx: Ctx, subject: Subject): Promise<void> {
+  for (const crd of subject.crds as { metadata: { name: string } }[]) {
+    const p = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`;
+    let current: { metadata: { resourceVersion: string } } | undefined;
+    try {
+      current = await ctx.rest.request('GET', p);
+    } catch (e) {
+      if (!(e instanceof KubeHttpError && e.statusCode === 404)) throw e;
+    }
+    if (current) await ctx.rest.request('PUT', p, { body: { ...crd, metadata: { ...crd.metadata, resourceVersion: current.metadata.resourceVersion } } });
+    else await ctx.rest.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: crd });
+  }
+  await until(`${subject.id}'s CRDs Established`, async () => {
+    for (const crd of subject.crds as { metadata: { name: string } }[]) {
+      const c = await ctx.rest.request<{ metadata: { generation: number }; status?: { conditions?: { type: string; status: string; observedGeneration?: number }[] } }>('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
+      if (!c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True')) return false;
+    }
+    return true;
+  }, 60_000);
+  // The API server swaps a CRD's handler asynchronously after the update: give it a moment (nothing is timed here).
+  await sleep(2_000);
+}
+
+/** Deletes every DaskCluster (and anything the operator left) and waits until no Dask object and no Pod is left. */
+async function clearNamespace(ctx: Ctx, timeoutMs = 600_000): Promise<void> {
+  for (const plural of ['daskautoscalers', 'daskclusters']) {
+    const list = await ctx.rest.request<{ items: KubeObject[] }>('GET', `${DASK}/namespaces/${NS}/${plural}`);
+    await each(list.items, 10, (o) => ctx.rest.request('DELETE', `${DASK}/namespaces/${NS}/${plural}/${o.metadata?.name}`).catch(() => undefined));
+  }
+  await until('an empty namespace', async () => {
+    for (const plural of ['daskclusters', 'daskworkergroups', 'daskautoscalers']) {
+      if ((await ctx.rest.request<{ items: unknown[] }>('GET', `${DASK}/namespaces/${NS}/${plural}`)).items.length > 0) return false;
+    }
+    return ctx.pods.list(NS).length === 0;
+  }, timeoutMs, 500);
+}
+
+const createCluster = (ctx: Ctx, name: string, workers: number) => ctx.rest.request('POST', `${DASK}/namespaces/${NS}/daskclusters`, { body: daskCluster(name, workers) });
+const deleteCluster = (ctx: Ctx, name: string) => ctx.rest.request('DELETE', `${DASK}/namespaces/${NS}/daskclusters/${name}`);
+const scaleCluster = (ctx: Ctx, name: string, workers: number) =>
+  ctx.rest.request('PATCH', `${DASK}/namespaces/${NS}/daskclusters/${name}`, { body: { spec: { worker: { replicas: workers } } }, contentType: 'application/merge-patch+json' });
+
+interface WorkersRun { up: number | null; down: number | null; requestsPerWorker?: { operator: number; kcm: number; scheduler: number }; scale?: { up: number | null; down: number | null }; userAgents?: Record<string, number> }
+
+async function workersScenario(ctx: Ctx, op: Running, n: number, tag: string, withScale: boolean, timeoutMs: number): Promise<WorkersRun> {
+  const name = `w${tag}`;
+  const mark = ctx.audit.mark();
+  const up = await timed(`${n} Ready workers and the scheduler of ${name}`, timeoutMs, () => createCluster(ctx, name, n),
+    () => podsOf(ctx, name).filter(isReady).length === n + 1 && podsOf(ctx, name, 'worker').filter(isReady).length === n);
+  const requests = countRequests(ctx.audit.since(mark));
+  const run: WorkersRun = { up, down: null, requestsPerWorker: up === null ? undefined : { operator: requests.operator / n, kcm: requests.kcm / n, scheduler: requests.scheduler / n }, userAgents: requests.userAgents };
+  if (withScale && up !== null) {
+    const workers = () => podsOf(ctx, name, 'worker').filter((p) => !p.metadata?.deletionTimestamp);
+    const sUp = await timed(`${name}: ${2 * n} Ready workers`, timeoutMs, () => scaleCluster(ctx, name, 2 * n), () => workers().filter(isReady).length === 2 * n);
+    const sDown = sUp === null ? null : await timed(`${name}: ${n} workers left`, SCALE_DOWN_TIMEOUT_MS, () => scaleCluster(ctx, name, n), () => workers().length === n);
+    run.scale = { up: sUp, down: sDown };
+  }
+  const podsBefore = podsOf(ctx, name).length;
+  run.down = await timed(`every Pod of ${name} gone (${podsBefore})`, timeoutMs, () => deleteCluster(ctx, name), () => podsOf(ctx, name).length === 0);
+  if (withScale) run.down = null; // after a scale run the delete starts from a different count: not comparable
+  await clearNamespace(ctx);
+  return run;
+}
+
+async function floorScenario(ctx: Ctx, n: number, tag: string, timeoutMs: number): Promise<{ up: number | null; down: number | null }> {
+  const names = Array.from({ length: n }, (_, k) => `f${tag}-${k}`);
+  const mine = () => ctx.pods.list(NS).filter((p) => p.metadata?.labels?.floor === tag);
+  const up = await timed(`${n} Ready bare Pods`, timeoutMs, () => each(names, 10, (podName) => ctx.rest.request('POST', `/api/v1/namespaces/${NS}/pods`, {
+    body: { metadata: { name: podName, labels: { floor: tag } }, spec: { containers: [{ name: 'c', image: 'pause' }] } },
+  })), () => mine().filter(isReady).length === n);
+  const down = await timed('every bare Pod gone', timeoutMs, () => each(names, 10, (podName) => ctx.rest.request('DELETE', `/api/v1/namespaces/${NS}/pods/${podName}`)), () => mine().length === 0);
+  return { up, down };
+}
+
+/** Quantile from the change in a Prometheus histogram (linear within a bucket). */
+function histogramQuantile(before: string, after: string, metric: string, controller: string, q: number): number | undefined {
+  const buckets = (text: string) => {
+    const out = new Map<number, number>();
+    const re = new RegExp(`^${metric}_bucket\\{(?=[^}]*controller="${controller}")[^}]*le="([^"]+)"[^}]*\\} (\\S+)$`, 'gm');
+    for (const m of text.matchAll(re)) out.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+    return out;
+  };
+  const a = buckets(before);
+  const b = [...buckets(after).entries()].map(([le, n]) => ({ le, n: n - (a.get(le) ?? 0) })).sort((x, y) => x.le - y.le);
+  const total = b.at(-1)?.n ?? 0;
+  if (total === 0) return undefined;
+  const rank = q * total;
+  let prevLe = 0;
+  let prevN = 0;
+  for (const { le, n } of b) {
+    if (n >= rank) return le === Infinity ? prevLe : prevLe + ((le - prevLe) * (rank - prevN)) / Math.max(1, n - prevN);
+    prevLe = le;
+    prevN = n;
+  }
+  return undefined;
+}
+
+interface MemPoint { pods: number; rssMiB: number; heapMiB?: number }
+interface ClustersRun {
+  memory: MemPoint[];
+  applyMs: number | null;
+  steady?: { requestsPerS: number; watchesPerS: number; nonWatchPerS: number; cpuSecondsPerMin: number; userAgents: Record<string, number> };
+  changes?: { requestsPerS: number; queueP50Ms?: number; queueP99Ms?: number; reconciles?: number };
+  deleteMs: number | null;
+}
+
+async function clustersScenario(ctx: Ctx, op: Running, k: number, tag: string): Promise<ClustersRun> {
+  const sample = async (pods: number): Promise<MemPoint> => {
+    await sleep(SETTLE_MS);
+    return { pods, rssMiB: rssMiB(op.pid), heapMiB: await op.heapMiB() };
+  };
+  const memory = [await sample(0)];
+  const names = Array.from({ length: k }, (_, i) => `c${tag}-${i}`);
+  const steps = 4;
+  let applyMs = 0;
+  let failed = false;
+  for (let s = 0; s < steps && !failed; s++) {
+    const batch = names.slice(Math.floor((s * k) / steps), Math.floor(((s + 1) * k) / steps));
+    const want = 2 * Math.floor(((s + 1) * k) / steps);
+    const t = await timed(`${want} Ready Pods (${want / 2} clusters)`, 900_000, () => each(batch, 10, (n) => createCluster(ctx, n, 1)), () => ctx.pods.list(NS).filter(isReady).length === want);
+    if (t === null) failed = true;
+    else {
+      applyMs += t;
+      memory.push(await sample(want));
+      log(`  ${want / 2} clusters: ${memory.at(-1)?.rssMiB.toFixed(0)} MiB RSS${memory.at(-1)?.heapMiB !== undefined ? `, ${memory.at(-1)?.heapMiB?.toFixed(0)} MiB heap` : ''}`);
+    }
+  }
+  const run: ClustersRun = { memory, applyMs: failed ? null : applyMs, deleteMs: null };
+  if (!failed) {
+    let mark = ctx.audit.mark();
+    const cpu0 = cpuSeconds(op.pid);
+    await sleep(STEADY_MS);
+    const steady = countRequests(ctx.audit.since(mark));
+    run.steady = {
+      requestsPerS: steady.operator / (STEADY_MS / 1000),
+      watchesPerS: steady.operatorWatches / (STEADY_MS / 1000),
+      nonWatchPerS: (steady.operator - steady.operatorWatches) / (STEADY_MS / 1000),
+      cpuSecondsPerMin: ((cpuSeconds(op.pid) - cpu0) * 60_000) / STEADY_MS,
+      userAgents: steady.userAgents,
+    };
+    log(`  steady: ${run.steady.requestsPerS.toFixed(2)} requests/s (${run.steady.watchesPerS.toFixed(2)} watches/s), ${run.steady.cpuSecondsPerMin.toFixed(2)} CPU-s/min`);
+    mark = ctx.audit.mark();
+    const before = await op.metrics();
+    const total0 = before ? sumSeries(before, 'dask_operator_reconcile_total', 'daskcluster') : undefined;
+    const t0 = performance.now();
+    let i = 0;
+    while (performance.now() - t0 < CHANGES_MS) {
+      const due = t0 + (i * 1000) / CHANGES_PER_S;
+      if (performance.now() < due) await sleep(due - performance.now());
+      const name = names[Math.floor(Math.random() * names.length)];
+      await ctx.rest.request('PATCH', `${DASK}/namespaces/${NS}/daskclusters/${name}`, { body: { metadata: { annotations: { 'bench.cdk8s-dask.io/tick': String(i) } } }, contentType: 'application/merge-patch+json' });
+      i++;
+    }
+    await sleep(2_000); // the last changes' reconciles
+    const after = await op.metrics();
+    const changed = countRequests(ctx.audit.since(mark));
+    const metric = 'dask_operator_workqueue_queue_duration_seconds';
+    const q50 = before && after ? histogramQuantile(before, after, metric, 'daskcluster', 0.5) : undefined;
+    const q99 = before && after ? histogramQuantile(before, after, metric, 'daskcluster', 0.99) : undefined;
+    run.changes = {
+      requestsPerS: changed.operator / ((performance.now() - t0) / 1000),
+      queueP50Ms: q50 === undefined ? undefined : q50 * 1000,
+      queueP99Ms: q99 === undefined ? undefined : q99 * 1000,
+      reconciles: after && total0 !== undefined ? sumSeries(after, 'dask_operator_reconcile_total', 'daskcluster') - total0 : undefined,
+    };
+    log(`  ${i} changes: ${run.changes.requestsPerS.toFixed(2)} requests/s${q50 !== undefined ? `, queue wait p50 ${run.changes.queueP50Ms?.toFixed(1)} ms, p99 ${run.changes.queueP99Ms?.toFixed(1)} ms` : ''}`);
+  }
+  run.deleteMs = await timed(`every Pod gone (${k} clusters deleted)`, 900_000, () => each(names, 10, (n) => deleteCluster(ctx, n).catch(() => undefined)), () => ctx.pods.list(NS).length === 0);
+  await clearNamespace(ctx);
+  return run;
+}
+
+function sumSeries(text: string, metric: string, controller: string): number {
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${metric}\\{(?=[^}]*controller="${controller}")[^}]*\\} (\\S+)$`, 'gm'))) sum += Number(m[1]);
+  return sum;
+}
+
+interface AutoscalersRun { ready: boolean; cpuSecondsPerMin: number; requestsPerMin: number; userAgents: Record<string, number> }
+
+async function autoscalersScenario(ctx: Ctx, op: Running, a: number, tag: string): Promise<AutoscalersRun> {
+  const names = Array.from({ length: a }, (_, i) => `a${tag}-${i}`);
+  await each(names, 10, async (n) => {
+    await createCluster(ctx, n, 1);
+    await ctx.rest.request('POST', `${DASK}/namespaces/${NS}/daskautoscalers`, { body: { apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskAutoscaler', metadata: { name: n }, spec: { cluster: n, minimum: 1, maximum: 3 } } });
+  });
+  let ready = true;
+  try {
+    await until(`${2 * a} Ready Pods`, () => ctx.pods.list(NS).filter(isReady).length === 2 * a, 600_000, 500);
+  } catch (e) {
+    if (!(e instanceof TimedOut)) throw e;
+    log(e.message);
+    ready = false;
+  }
+  await sleep(SETTLE_MS * 2);
+  const mark = ctx.audit.mark();
+  const cpu0 = cpuSeconds(op.pid);
+  await sleep(STEADY_MS);
+  const c = countRequests(ctx.audit.since(mark));
+  const run = { ready, cpuSecondsPerMin: ((cpuSeconds(op.pid) - cpu0) * 60_000) / STEADY_MS, requestsPerMin: (c.operator * 60_000) / STEADY_MS, userAgents: c.userAgents };
+  log(`  ${a} idle autoscalers: ${run.cpuSecondsPerMin.toFixed(2)} CPU-s/min, ${run.requestsPerMin.toFixed(0)} requests/min`);
+  await clearNamespace(ctx);
+  return run;
+}
+
+async function main(): Promise<void> {
+  if (process.env.CDK8S_DASK_IN_NETNS !== '1') throw new Error('run the benchmark with `npm run bench -- vs-upstream` (it needs the private network namespace)');
+  const subjects = OPERATORS.map((id) => (id === 'ours' ? ours() : id === 'upstream' ? upstream() : (() => { throw new Error(`BENCH_OPERATORS: unknown operator "${id}" (ours, upstream)`); })()));
+  // Pods at the peak: the largest start-up (+ its scheduler), the scale run (200 workers + scheduler), 2 per cluster, up
+  // to 3 workers + a scheduler per autoscaled cluster. kwok nodes hold 110 Pods each (a kubelet's default).
+  const maxPods = Math.max(
+    SCENARIOS.includes('workers') ? Math.max(...SIZES, 200) + 1 : 0,
+    SCENARIOS.includes('clusters') ? 2 * CLUSTERS : 0,
+    SCENARIOS.includes('autoscalers') ? 4 * AUTOSCALERS : 0,
+    2,
+  );
+  const fakeNodes = Math.max(1, Math.ceil(maxPods / 100));
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-dask-vs-upstream-'));
+  const policy = path.join(logDir, 'audit-policy.yaml');
+  fs.writeFileSync(policy, ['apiVersion: audit.k8s.io/v1', 'kind: Policy', 'omitStages: [ResponseStarted, ResponseComplete, Panic]', 'rules:', '- level: Metadata', ''].join('\n'));
+  const auditFile = path.join(logDir, 'audit.log');
+  const loadStart = os.loadavg();
+  log(`${subjects.map((s) => s.label).join(' vs ')}; scenarios ${SCENARIOS.join(', ')}; ${fakeNodes} kwok nodes; logs in ${logDir}`);
+  const state = await startCluster({ tier: 'full', fakeNodes, crdFiles: fs.readdirSync(path.join(REPO_ROOT, 'crds')).map((f) => path.join(REPO_ROOT, 'crds', f)),
+    apiserverArgs: [`--audit-policy-file=${policy}`, `--audit-log-path=${auditFile}`, '--audit-log-format=json', '--audit-log-mode=blocking'] });
+  let running: Running | undefined;
+  // Stopped from outside (Ctrl-C, a timeout): stop the operator and the control plane before going.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      log(`${sig}: stopping the operator and the control plane`);
+      void (async () => {
+        await running?.stop().catch(() => undefined);
+        await stopCluster(state).catch(() => undefined);
+        process.exit(130);
+      })();
+    });
+  }
+  const results = {
+    workers: new Map<string, WorkersRun[]>(),
+    floor: new Map<number, { up: number | null; down: number | null }[]>(),
+    clusters: new Map<SubjectId, ClustersRun[]>(),
+    autoscalers: new Map<SubjectId, AutoscalersRun[]>(),
+  };
+  const push = <K, V>(m: Map<K, V[]>, k: K, v: V) => m.set(k, [...(m.get(k) ?? []), v]);
+  try {
+    const rest = new KubeRest(await loadKubeTarget({ kubeconfig: state.kubeconfig }), { userAgent: UA });
+    const pods = new Informer<Pod>({ path: `/api/v1/namespaces/${NS}/pods`, client: rest, name: 'bench-pods' });
+    const clusters = new Informer({ path: `${DASK}/namespaces/${NS}/daskclusters`, client: rest, name: 'bench-clusters' });
+    await rest.request('POST', '/api/v1/namespaces', { body: { metadata: { name: NS } } });
+    const ctx: Ctx = { state, rest, pods, clusters, audit: new AuditLog(auditFile), logDir };
+    pods.start();
+    await pods.waitForSync({ timeoutMs: 30_000 });
+
+    const withOperator = async (subject: Subject, r: number, f: (op: Running) => Promise<void>) => {
+      await swapCrds(ctx, subject);
+      running = await subject.start(state, path.join(logDir, `${subject.id}-${r}.log`));
+      try {
+        // Warm-up (untimed): caches synced, the path exercised once.
+        await createCluster(ctx, `warm${r}`, 1);
+        await until('the warm-up cluster Ready', () => podsOf(ctx, `warm${r}`).filter(isReady).length === 2, 120_000);
+        await clearNamespace(ctx);
+        await f(running);
+      } finally {
+        await clearNamespace(ctx).catch((e: unknown) => log(`could not clear the namespace: ${String(e)}`));
+        await running.stop();
+        running = undefined;
+      }
+    };
+
+    if (SCENARIOS.includes('workers')) {
+      for (let r = 0; r < REPEATS; r++) {
+        for (const n of SIZES) {
+          const f = await floorScenario(ctx, n, `${r}n${n}`, STEP_TIMEOUT_MS);
+          push(results.floor, n, f);
+          log(`repeat ${r + 1}/${REPEATS} N=${n} floor: up ${fmt(f.up)}, down ${fmt(f.down)}`);
+        }
+        for (const subject of r % 2 === 0 ? subjects : [...subjects].reverse()) {
+          await withOperator(subject, r, async (op) => {
+            for (const n of SIZES) {
+              const w = await workersScenario(ctx, op, n, `${r}n${n}`, false, STEP_TIMEOUT_MS);
+              push(results.workers, `${subject.id}:${n}`, w);
+              log(`repeat ${r + 1}/${REPEATS} N=${n} ${subject.id}: up ${fmt(w.up)}, down ${fmt(w.down)}, ${w.requestsPerWorker?.operator.toFixed(2)} operator + ${w.requestsPerWorker?.kcm.toFixed(2)} kcm requests/worker`);
+            }
+            const s = await workersScenario(ctx, op, 100, `${r}s`, true, STEP_TIMEOUT_MS);
+            push(results.workers, `${subject.id}:scale`, s);
+            log(`repeat ${r + 1}/${REPEATS} scale ${subject.id}: 100→200 ${fmt(s.scale?.up ?? null)}, 200→100 ${fmt(s.scale?.down ?? null)}`);
+          });
+        }
+      }
+    }
+    if (SCENARIOS.includes('clusters')) {
+      for (let r = 0; r < CLUSTER_REPEATS; r++) {
+        for (const subject of r % 2 === 0 ? subjects : [...subjects].reverse()) {
+          log(`clusters: ${subject.id}, K=${CLUSTERS}, run ${r + 1}/${CLUSTER_REPEATS}`);
+          await withOperator(subject, 100 + r, async (op) => void push(results.clusters, subject.id, await clustersScenario(ctx, op, CLUSTERS, `${r}`)));
+        }
+      }
+    }
+    if (SCENARIOS.includes('autoscalers')) {
+      for (let r = 0; r < CLUSTER_REPEATS; r++) {
+        for (const subject of r % 2 === 0 ? subjects : [...subjects].reverse()) {
+          log(`autoscalers: ${subject.id}, A=${AUTOSCALERS}, run ${r + 1}/${CLUSTER_REPEATS}`);
+          await withOperator(subject, 200 + r, async (op) => void push(results.autoscalers, subject.id, await autoscalersScenario(ctx, op, AUTOSCALERS, `${r}`)));
+        }
+      }
+    }
+    await pods.stop();
+  } finally {
+    await running?.stop().catch(() => undefined);
+    await stopCluster(state);
+  }
+  writeReport(subjects, results, fakeNodes, loadStart);
+  fs.rmSync(logDir, { recursive: true, force: true });
+}
+
+const fmt = (ms: number | null | undefined): string => (ms === null || ms === undefined ? 'timed out' : `${(ms / 1000).toFixed(2)} s`);
+
+function stats(xs: (number | null)[]): { median: number | null; p90: number | null; finished: number; runs: number } {
+  const ok = xs.filter((x): x is number => x !== null);
+  return { median: ok.length === xs.length && ok.length > 0 ? median(ok) : null, p90: ok.length === xs.length && ok.length > 0 ? p90(ok) : null, finished: ok.length, runs: xs.length };
+}
+
+function writeReport(
+  subjects: Subject[],
+  results: { workers: Map<string, WorkersRun[]>; floor: Map<number, { up: number | null; down: number | null }[]>; clusters: Map<SubjectId, ClustersRun[]>; autoscalers: Map<SubjectId, AutoscalersRun[]> },
+  fakeNodes: number,
+  loadStart: number[],
+): void {
+  const date = new Date().toISOString().slice(0, 10);
+  const cell = (s: ReturnType<typeof stats>, timeoutNote: string) =>
+    s.median === null ? (s.runs === 0 ? '–' : `did not finish (${s.runs - s.finished}/${s.runs} runs ${timeoutNote})`) : `${(s.median / 1000).toFixed(2)} s (p90 ${((s.p90 ?? 0) / 1000).toFixed(2)})`;
+  const ratio = (a: ReturnType<typeof stats>, b: ReturnType<typeof stats>) => (a.median !== null && b.median !== null ? (a.median / b.median).toFixed(2) : '–');
+  const label = (id: SubjectId) => subjects.find((s) => s.id === id)?.label ?? id;
+  const ids = subjects.map((s) => s.id);
+  const md: string[] = [
+    `# This operator vs upstream, at scale, ${date}`,
+    '',
+    `\`npm run bench -- vs-upstream\` (BENCH_SCENARIOS="${SCENARIOS.join(' ')}", BENCH_SIZES="${SIZES.join(' ')}", BENCH_REPEATS=${REPEATS}, BENCH_CLUSTERS=${CLUSTERS}, BENCH_AUTOSCALERS=${AUTOSCALERS}).`,
+    `Operators: ${subjects.map((s) => `**${s.id}** = ${s.label}`).join('; ')}. One full-tier control plane (kube-apiserver, kube-controller-manager, kube-scheduler v1.36 and kwok with ${fakeNodes} fake nodes of 110 Pods), operators alternating, each with its own CRDs.`,
+    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end.`,
+    'Neither operator reaches a Dask scheduler (kwok runs no processes): ours runs with `--scheduler-access=none` (scale-down deletes the newest Pods); upstream keeps trying to reach the scheduler.',
+    '',
+  ];
+  const json: { bench: string; date: string; machine: string; versions: Record<string, string>; charts: object[]; raw: object } = {
+    bench: 'vs-upstream',
+    date,
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}`,
+    versions: Object.fromEntries(subjects.map((s) => [s.id, s.label])),
+    charts: [],
+    raw: { workers: Object.fromEntries(results.workers), floor: Object.fromEntries(results.floor), clusters: Object.fromEntries(results.clusters), autoscalers: Object.fromEntries(results.autoscalers) },
+  };
+  if (results.workers.size > 0) {
+    md.push('## Workers: start-up, delete, scale', '', `Medians of ${REPEATS} runs (p90). Ratios: operator / floor (the same Pods created or deleted by a bare client, 10 requests at a time) and ours / upstream.`, '');
+    const header = ['what', ...ids, 'floor', ...ids.map((i) => `${i} / floor`), ...(ids.length === 2 ? ['ours / upstream'] : [])];
+    md.push(`| ${header.join(' | ')} |`, `|${header.map(() => ' --- |').join('')}`);
+    const startSeries = new Map<string, { x: number; y: number | null; p90?: number; note?: string }[]>();
+    const deleteSeries = new Map<string, { x: number; y: number | null; p90?: number; note?: string }[]>();
+    for (const n of SIZES) {
+      for (const [what, pick, series] of [['apply → all Ready', (w: { up: number | null }) => w.up, startSeries], ['delete → Pods gone', (w: { down: number | null }) => w.down, deleteSeries]] as const) {
+        const per = ids.map((id) => stats((results.workers.get(`${id}:${n}`) ?? []).map(pick)));
+        const fl = stats((results.floor.get(n) ?? []).map(pick));
+        md.push(`| N = ${n}: ${what} | ${per.map((s) => cell(s, `timed out after ${STEP_TIMEOUT_MS / 1000} s`)).join(' | ')} | ${cell(fl, 'timed out')} | ${per.map((s) => ratio(s, fl)).join(' | ')}${ids.length === 2 ? ` | ${ratio(per[0], per[1])}` : ''} |`);
+        [...ids, 'floor'].forEach((id, i) => {
+          const s = i < ids.length ? per[i] : fl;
+          series.set(id, [...(series.get(id) ?? []), { x: n, y: s.median === null ? null : s.median / 1000, ...(s.p90 !== null ? { p90: s.p90 / 1000 } : {}), ...(s.median === null ? { note: `timeout ${STEP_TIMEOUT_MS / 1000} s` } : {}) }]);
+        });
+      }
+    }
+    for (const [what, pick, timeout] of [['scale 100 → 200 (all Ready)', (w: WorkersRun) => w.scale?.up ?? null, STEP_TIMEOUT_MS / 1000], ['scale 200 → 100 (100 worker Pods left)', (w: WorkersRun) => w.scale?.down ?? null, SCALE_DOWN_TIMEOUT_MS / 1000]] as const) {
+      const per = ids.map((id) => stats((results.workers.get(`${id}:scale`) ?? []).map(pick)));
+      md.push(`| ${what} | ${per.map((s) => cell(s, `timed out after ${timeout} s`)).join(' | ')} | – | ${ids.map(() => '–').join(' | ')}${ids.length === 2 ? ` | ${ratio(per[0], per[1])}` : ''} |`);
+    }
+    md.push('', '**API requests per worker created** (start-up runs; from the audit log, by User-Agent; medians):', '', `| N | ${ids.map((i) => `${i}: operator | ${i}: kube-controller-manager`).join(' | ')} |`, `| --- |${ids.map(() => ' --- | --- |').join('')}`);
+    for (const n of SIZES) {
+      md.push(`| ${n} | ${ids.map((id) => {
+        const runs = (results.workers.get(`${id}:${n}`) ?? []).map((w) => w.requestsPerWorker).filter((x): x is NonNullable<typeof x> => x !== undefined);
+        return runs.length === 0 ? '– | –' : `${median(runs.map((x) => x.operator)).toFixed(2)} | ${median(runs.map((x) => x.kcm)).toFixed(2)}`;
+      }).join(' | ')} |`);
+    }
+    const uas = ids.map((id) => `${id}: ${JSON.stringify((results.workers.get(`${id}:${SIZES[0]}`) ?? [])[0]?.userAgents ?? {})}`);
+    md.push('', `User-Agents counted as the operator (first run, N = ${SIZES[0]}): ${uas.join('; ')}.`, '');
+    const toSeries = (m: Map<string, object[]>) => [...m.entries()].map(([id, points]) => ({ label: id === 'floor' ? 'floor (bare client)' : label(id as SubjectId), points }));
+    json.charts.push({ id: 'startup', title: 'apply → N workers Ready (kwok)', xLabel: 'workers (N)', yLabel: 'seconds (median, p90 whisker)', logX: true, series: toSeries(startSeries) });
+    json.charts.push({ id: 'delete', title: 'delete → every Pod gone (kwok)', xLabel: 'workers (N)', yLabel: 'seconds (median, p90 whisker)', logX: true, series: toSeries(deleteSeries) });
+  }
+  if (results.clusters.size > 0) {
+    md.push(`## ${CLUSTERS} DaskClusters (1 scheduler + 1 worker each)`, '', `${CLUSTER_REPEATS} run(s) per operator; memory sampled ${SETTLE_MS / 1000} s after each quarter of the clusters was Ready (RSS of the operator's process tree; heap: V8's, ours only). Slope = (RSS at ${2 * CLUSTERS} Pods − idle RSS) / ${2 * CLUSTERS} managed Pods.`, '');
+    md.push('| operator | apply → all Ready | idle RSS | RSS at all Pods | MiB per managed Pod | heap per Pod | steady requests/s (watches/s) | steady CPU-s/min | 10 changes/s: requests/s | queue wait p50 / p99 | delete → Pods gone |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    const memSeries: object[] = [];
+    for (const id of ids) {
+      for (const run of results.clusters.get(id) ?? []) {
+        const first = run.memory[0];
+        const last = run.memory.at(-1) ?? first;
+        const slope = last.pods > 0 ? (last.rssMiB - first.rssMiB) / last.pods : NaN;
+        const heapSlope = last.pods > 0 && last.heapMiB !== undefined && first.heapMiB !== undefined ? ((last.heapMiB - first.heapMiB) / last.pods).toFixed(3) : '–';
+        md.push(`| ${id} | ${fmt(run.applyMs)} | ${first.rssMiB.toFixed(0)} MiB | ${last.rssMiB.toFixed(0)} MiB (${last.pods} Pods) | ${slope.toFixed(3)} | ${heapSlope} | ${run.steady ? `${run.steady.requestsPerS.toFixed(2)} (${run.steady.watchesPerS.toFixed(2)})` : '–'} | ${run.steady?.cpuSecondsPerMin.toFixed(2) ?? '–'} | ${run.changes?.requestsPerS.toFixed(2) ?? '–'} | ${run.changes?.queueP50Ms !== undefined ? `${run.changes.queueP50Ms.toFixed(1)} / ${run.changes.queueP99Ms?.toFixed(1)} ms` : 'not exposed'} | ${fmt(run.deleteMs)} |`);
+      }
+      const runs = results.clusters.get(id) ?? [];
+      if (runs[0]) memSeries.push({ label: `${label(id)} RSS`, points: runs[0].memory.map((m) => ({ x: m.pods, y: m.rssMiB })) });
+      if (runs[0]?.memory[0]?.heapMiB !== undefined) memSeries.push({ label: `${label(id)} V8 heap`, points: runs[0].memory.map((m) => ({ x: m.pods, y: m.heapMiB ?? null })) });
+    }
+    md.push('', `Steady-state User-Agents: ${ids.map((id) => `${id}: ${JSON.stringify(results.clusters.get(id)?.[0]?.steady?.userAgents ?? {})}`).join('; ')}.`, '');
+    json.charts.push({ id: 'memory', title: 'operator memory vs managed Pods (kwok)', xLabel: 'managed Pods', yLabel: 'MiB', series: memSeries });
+  }
+  if (results.autoscalers.size > 0) {
+    md.push(`## ${AUTOSCALERS} idle DaskAutoscalers`, '', 'Over 60 s, after every cluster was Ready and 20 s of settling.', '', '| operator | all Ready | CPU-seconds per minute | API requests per minute | User-Agents |', '| --- | --- | --- | --- | --- |');
+    for (const id of ids) for (const run of results.autoscalers.get(id) ?? []) md.push(`| ${id} | ${run.ready ? 'yes' : 'no (timed out)'} | ${run.cpuSecondsPerMin.toFixed(2)} | ${run.requestsPerMin.toFixed(0)} | ${JSON.stringify(run.userAgents)} |`);
+    md.push('');
+  }
+  const base = path.join(REPO_ROOT, 'bench', 'results', `vs-upstream-${date}`);
+  const suffix = SCENARIOS.length === 3 ? '' : `-${SCENARIOS.join('-')}`;
+  fs.writeFileSync(`${base}${suffix}.md`, md.join('\n'));
+  fs.writeFileSync(`${base}${suffix}.json`, JSON.stringify(json, null, 1) + '\n');
+  process.stdout.write(`${md.join('\n')}\nwrote ${path.relative(REPO_ROOT, base)}${suffix}.md and .json\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(1);
+});
