@@ -30,6 +30,7 @@ import * as YAML from 'yaml';
 import { freePort, REPO_ROOT } from '../test/integration/support/cluster';
 import { startTier, stopTier } from '../test/integration/support/node-tier';
 import { clusterManifest } from '../test/node/support/manifests';
+import type { BenchChart, BenchPoint, BenchResult } from './chart';
 import { median } from './support';
 
 const SIZES = (process.env.BENCH_NODE_N ?? '3 10').split(/\s+/).filter(Boolean).map(Number);
@@ -370,11 +371,6 @@ async function main(): Promise<void> {
 
 // ---- report ----
 
-interface BenchPoint { x: number; y: number | null; p90?: number; note?: string }
-interface BenchSeries { label: string; points: BenchPoint[] }
-interface BenchChart { id: string; title: string; xLabel: string; yLabel: string; logX?: boolean; logY?: boolean; series: BenchSeries[]; notes?: string[] }
-interface BenchResult { bench: string; date: string; machine: string; versions?: Record<string, string>; charts: BenchChart[]; raw?: unknown }
-
 const LABEL: Record<Op, string> = { ours: 'cdk8s-dask (ours)', upstream: 'dask-kubernetes (upstream, kopf)' };
 
 function stat(runs: Run[], pick: (r: Run) => number | null): { median: number | null; p90?: number; done: number; total: number; note?: string } {
@@ -489,7 +485,7 @@ function write(runs: Run[], ctx: { loadStart: string; loadEnd: string; startedAt
     '## How to run',
     '',
     '```sh',
-    'npm run bench -- real-node-vs-upstream                      # N = 3 and 10, 3 rounds (about 20-30 min on 2 cores)',
+    'npm run bench -- real-node-vs-upstream                      # N = 3 and 10, 3 rounds (about 12 min on 2 cores, tier start included)',
     'BENCH_NODE_N="3 10" BENCH_REPEATS=5 npm run bench -- real-node-vs-upstream',
     '# BENCH_TIMEOUT_S (per step, default 300), BENCH_PARTITIONS (200), BENCH_BLOCK_BYTES (524288)',
     '```',
