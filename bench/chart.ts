@@ -388,7 +388,9 @@ export function renderLineChart(chart: BenchChart): string {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="${FONT}" font-size="12" fill="#222222">`);
   out.push(`<title>${escapeXml(chart.title)}</title>`);
   out.push(`<rect class="background" x="0" y="0" width="${WIDTH}" height="${height}" fill="#ffffff"/>`);
-  out.push(`<text class="title" x="16" y="26" font-size="16" font-weight="bold">${escapeXml(chart.title)}</text>`);
+  // A long title gets a smaller font so it fits the width (down to 10 px; bold glyphs average ~0.6 em).
+  const titleSize = Math.min(16, Math.max(10, Math.floor((WIDTH - 32) / (chart.title.length * 0.6))));
+  out.push(`<text class="title" x="16" y="26" font-size="${titleSize}" font-weight="bold">${escapeXml(chart.title)}</text>`);
 
   // Grid, axes, ticks.
   out.push('<g class="axis x">');

@@ -157,6 +157,14 @@ describe('renderLineChart', () => {
     expect(text).not.toMatch(/NaN|undefined|Infinity/);
   });
 
+  test('a long title gets a smaller font, so that it fits the width', () => {
+    const size = (title: string) => Number(one(parseXml(renderLineChart({ ...scaleUp(), title })), 'title').attrs['font-size']);
+    expect(size('0 → N Ready Pods')).toBe(16);
+    const long = 'kubectl scale N → floor(N/2) with a persisted dataset: until the target is reached, ours vs upstream';
+    expect(size(long)).toBeLessThan(16);
+    expect(long.length * size(long) * 0.6).toBeLessThanOrEqual(720 - 32);
+  });
+
   test('one path per series, in its own colour; a legend entry with its label and colour per series', () => {
     const svg = render(scaleUp());
     const paths = all(svg).filter((e) => e.name === 'path');
