@@ -11,7 +11,6 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
@@ -19,7 +18,7 @@ import { REPO_ROOT, startCluster, stopCluster } from '../test/integration/suppor
 import { loadYaml } from '../test/support/yaml';
 import { dropNulls } from '../lib/validation/crd-schema';
 import { freePort } from '../test/dask/support/dask-procs';
-import { median, until as untilFor } from './support';
+import { median, until as untilFor, get } from './support';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const until = async (what: string, check: () => Promise<boolean>): Promise<void> => void (await untilFor(what, check, TIMEOUT_MS, 200));
@@ -32,16 +31,6 @@ const TIMEOUT_MS = 180_000;
 const NS = 'bench-mem';
 const GROUP = { group: 'kubernetes.dask.org', version: 'v1', namespace: NS, plural: 'daskclusters' };
 
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve) => {
-    const req = http.get(url, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', () => resolve({ status: 0, body: '' }));
-  });
-}
 
 /** Builds `rev` into a temporary worktree (sharing this checkout's node_modules); returns its operator entry point. */
 function buildRevision(rev: string): { main: string; label: string; cleanup: () => void } {

@@ -31,7 +31,7 @@ import { freePort, REPO_ROOT } from '../test/integration/support/cluster';
 import { startTier, stopTier } from '../test/integration/support/node-tier';
 import { clusterManifest } from '../test/node/support/manifests';
 import type { BenchChart, BenchPoint, BenchResult } from './chart';
-import { median } from './support';
+import { median, p90 } from './support';
 
 const SIZES = (process.env.BENCH_NODE_N ?? '3 10').split(/\s+/).filter(Boolean).map(Number);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -84,7 +84,6 @@ function retireStepMs(kopfLog: string, group: string, scaleTo: number): number |
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-const p90 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.9) - 1)];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const log = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);

@@ -17,14 +17,13 @@ import { App, Chart, Testing } from 'cdk8s';
 import { DaskCluster } from '../lib/index';
 import { REPO_ROOT } from '../test/integration/support/cluster';
 import { startTier, stopTier } from '../test/integration/support/node-tier';
-import { median } from './support';
+import { median, p90 } from './support';
 
 const SIZES = (process.env.BENCH_NODE_N ?? '3 10').split(/\s+/).filter(Boolean).map(Number);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const TIMEOUT_MS = 300_000;
 const NS = 'bench';
 
-const p90 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.9) - 1)];
 
 async function main(): Promise<void> {
   if (process.env.CDK8S_DASK_IN_NETNS !== '1') throw new Error('run the benchmark with `npm run bench -- real-node` (it needs the private network namespace)');

@@ -1,4 +1,5 @@
 /** Helpers shared by the benchmarks. */
+import * as http from 'node:http';
 
 /** The median (for an even count, the upper of the two middle values). */
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -11,4 +12,19 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
     if (performance.now() - start > timeoutMs) throw new Error(`bench: timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** The 90th percentile (nearest rank). */
+export const p90 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.9) - 1)];
+
+/** A plain HTTP GET that never throws: status 0 (and an empty body) when the connection fails. */
+export function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = http.get(url, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', () => resolve({ status: 0, body: '' }));
+  });
 }

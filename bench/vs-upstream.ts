@@ -29,7 +29,6 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -41,7 +40,7 @@ import { loadKubeTarget } from '../operator/runtime/kubeconfig';
 import { KubeHttpError, KubeRest } from '../operator/runtime/rest';
 import { Informer } from '../operator/runtime/informer';
 import type { KubeObject } from '../operator/runtime/object';
-import { median } from './support';
+import { median, p90, get } from './support';
 
 const env = (name: string, dflt: string): string => process.env[name] ?? dflt;
 const SCENARIOS = env('BENCH_SCENARIOS', 'workers clusters autoscalers').split(/[\s,]+/).filter(Boolean);
@@ -65,7 +64,6 @@ const UPSTREAM_PKG = path.join(REPO_ROOT, '.venv/lib/python3.11/site-packages/da
 type SubjectId = 'ours' | 'upstream';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => process.stderr.write(`[vs-upstream ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-const p90 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.9) - 1)];
 
 class TimedOut extends Error {}
 
@@ -93,16 +91,6 @@ async function timed(what: string, timeoutMs: number, run: (t: number) => Promis
   }
 }
 
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve) => {
-    const req = http.get(url, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', () => resolve({ status: 0, body: '' }));
-  });
-}
 
 // ---- processes: RSS and CPU of a process and its descendants, read from /proc -------------------------------------
 
