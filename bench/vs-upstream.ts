@@ -7,6 +7,7 @@
  *   BENCH_SCENARIOS=clusters BENCH_CLUSTERS=1000                    memory, steady state and queue latency
  *   BENCH_SCENARIOS=autoscalers BENCH_AUTOSCALERS=100               idle autoscalers
  *   BENCH_OPERATORS=ours                                            one operator only
+ *   BENCH_OURS_ARGS="--kube-api-qps=100 --kube-api-burst=200"       extra flags for ours
  *
  * Scenarios (each step has a timeout; a step that times out is reported as such, not as a number):
  * - workers: apply a DaskCluster with N workers → the scheduler and N workers Running and Ready; delete → every Pod
@@ -53,6 +54,10 @@ const AUTOSCALERS = Number(env('BENCH_AUTOSCALERS', '100'));
 const STEADY_MS = Number(env('BENCH_STEADY_MS', '60000'));
 const CHANGES_MS = Number(env('BENCH_CHANGES_MS', '30000'));
 const CHANGES_PER_S = 10;
+/** Extra flags for our operator (e.g. "--kube-api-qps=100 --kube-api-burst=200"); the report names them. */
+/** Appended to the result files' names (runs of the same scenarios on one day). */
+const TAG = env('BENCH_TAG', '');
+const OURS_ARGS = env('BENCH_OURS_ARGS', '').split(/\s+/).filter(Boolean);
 const SCALE_DOWN_TIMEOUT_MS = Number(env('BENCH_SCALE_DOWN_TIMEOUT_MS', '60000'));
 const SETTLE_MS = 10_000;
 const STEP_TIMEOUT_MS = Number(env('BENCH_TIMEOUT_MS', '600000'));
@@ -230,12 +235,12 @@ function ours(): Subject {
   const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
   return {
     id: 'ours',
-    label: `cdk8s-dask-operator ${version} (${head})`,
+    label: `cdk8s-dask-operator ${version} (${head})${OURS_ARGS.length > 0 ? ` ${OURS_ARGS.join(' ')}` : ''}`,
     crds: readCrds(path.join(REPO_ROOT, 'crds')),
     async start(state, logFile) {
       const port = await freePort();
       const out = fs.openSync(logFile, 'a');
-      const child = spawn(process.execPath, [main, `--kubeconfig=${state.kubeconfig}`, `--namespaces=${NS}`, `--metrics-bind-address=127.0.0.1:${port}`, '--scheduler-access=none', '--log-level=warn'], { stdio: ['ignore', out, out] });
+      const child = spawn(process.execPath, [main, `--kubeconfig=${state.kubeconfig}`, `--namespaces=${NS}`, `--metrics-bind-address=127.0.0.1:${port}`, '--scheduler-access=none', '--log-level=warn', ...OURS_ARGS], { stdio: ['ignore', out, out] });
       fs.closeSync(out);
       await until('our operator /readyz', async () => (await get(`http://127.0.0.1:${port}/readyz`)).status === 200, 60_000);
       const metrics = async () => (await get(`http://127.0.0.1:${port}/metrics`)).body;
@@ -720,7 +725,7 @@ function writeReport(
     md.push('');
   }
   const base = path.join(REPO_ROOT, 'bench', 'results', `vs-upstream-${date}`);
-  const suffix = SCENARIOS.length === 3 ? '' : `-${SCENARIOS.join('-')}`;
+  const suffix = `${SCENARIOS.length === 3 ? '' : `-${SCENARIOS.join('-')}`}${TAG ? `-${TAG}` : ''}`;
   fs.writeFileSync(`${base}${suffix}.md`, md.join('\n'));
   fs.writeFileSync(`${base}${suffix}.json`, JSON.stringify(json, null, 1) + '\n');
   process.stdout.write(`${md.join('\n')}\nwrote ${path.relative(REPO_ROOT, base)}${suffix}.md and .json\n`);
