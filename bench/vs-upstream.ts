@@ -60,6 +60,8 @@ const TAG = env('BENCH_TAG', '');
 const OURS_ARGS = env('BENCH_OURS_ARGS', '').split(/\s+/).filter(Boolean);
 const SCALE_DOWN_TIMEOUT_MS = Number(env('BENCH_SCALE_DOWN_TIMEOUT_MS', '60000'));
 const SETTLE_MS = 10_000;
+/** Timeout of each quarter of the clusters scenario's apply. */
+const CLUSTER_STEP_TIMEOUT_MS = Number(env('BENCH_CLUSTER_STEP_TIMEOUT_MS', '600000'));
 const STEP_TIMEOUT_MS = Number(env('BENCH_TIMEOUT_MS', '600000'));
 const NS = 'bench';
 const UA = 'cdk8s-dask-bench';
@@ -159,6 +161,7 @@ class AuditLog {
     const fd = fs.openSync(this.file, 'r');
     try {
       const size = fs.fstatSync(fd).size;
+      if (size < offset) throw new Error(`the audit log ${this.file} shrank (${size} < ${offset} bytes): rotated? The bench reads it by offset`);
       const buf = Buffer.alloc(size - offset);
       fs.readSync(fd, buf, 0, buf.length, offset);
       return buf.toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent);
@@ -434,7 +437,7 @@ async function clustersScenario(ctx: Ctx, op: Running, k: number, tag: string): 
   for (let s = 0; s < steps && !failed; s++) {
     const batch = names.slice(Math.floor((s * k) / steps), Math.floor(((s + 1) * k) / steps));
     const want = 2 * Math.floor(((s + 1) * k) / steps);
-    const t = await timed(`${want} Ready Pods (${want / 2} clusters)`, 900_000, () => each(batch, 10, (n) => createCluster(ctx, n, 1)), () => ctx.pods.list(NS).filter(isReady).length === want);
+    const t = await timed(`${want} Ready Pods (${want / 2} clusters)`, CLUSTER_STEP_TIMEOUT_MS, () => each(batch, 10, (n) => createCluster(ctx, n, 1)), () => ctx.pods.list(NS).filter(isReady).length === want);
     if (t === null) failed = true;
     else {
       applyMs += t;
@@ -539,7 +542,9 @@ async function main(): Promise<void> {
   const loadStart = os.loadavg();
   log(`${subjects.map((s) => s.label).join(' vs ')}; scenarios ${SCENARIOS.join(', ')}; ${fakeNodes} kwok nodes; logs in ${logDir}`);
   const state = await startCluster({ tier: 'full', fakeNodes, crdFiles: fs.readdirSync(path.join(REPO_ROOT, 'crds')).map((f) => path.join(REPO_ROOT, 'crds', f)),
-    apiserverArgs: [`--audit-policy-file=${policy}`, `--audit-log-path=${auditFile}`, '--audit-log-format=json', '--audit-log-mode=blocking'] });
+    apiserverArgs: [`--audit-policy-file=${policy}`, `--audit-log-path=${auditFile}`, '--audit-log-format=json', '--audit-log-mode=blocking',
+      // No rotation: 0 would mean the default 100 MB, and a rotated file breaks the offsets the bench reads from.
+      '--audit-log-maxsize=1000000', '--audit-log-maxbackup=0'] });
   let running: Running | undefined;
   // Stopped from outside (Ctrl-C, a timeout): stop the operator and the control plane before going.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -584,40 +589,46 @@ async function main(): Promise<void> {
       }
     };
 
-    if (SCENARIOS.includes('workers')) {
-      for (let r = 0; r < REPEATS; r++) {
-        for (const n of SIZES) {
-          const f = await floorScenario(ctx, n, `${r}n${n}`, STEP_TIMEOUT_MS);
-          push(results.floor, n, f);
-          log(`repeat ${r + 1}/${REPEATS} N=${n} floor: up ${fmt(f.up)}, down ${fmt(f.down)}`);
-        }
-        for (const subject of r % 2 === 0 ? subjects : [...subjects].reverse()) {
-          await withOperator(subject, r, async (op) => {
-            for (const n of SIZES) {
-              const w = await workersScenario(ctx, op, n, `${r}n${n}`, false, STEP_TIMEOUT_MS);
-              push(results.workers, `${subject.id}:${n}`, w);
-              log(`repeat ${r + 1}/${REPEATS} N=${n} ${subject.id}: up ${fmt(w.up)}, down ${fmt(w.down)}, ${w.requestsPerWorker?.operator.toFixed(2)} operator + ${w.requestsPerWorker?.kcm.toFixed(2)} kcm requests/worker`);
-            }
-            const s = await workersScenario(ctx, op, 100, `${r}s`, true, STEP_TIMEOUT_MS);
-            push(results.workers, `${subject.id}:scale`, s);
-            log(`repeat ${r + 1}/${REPEATS} scale ${subject.id}: 100→200 ${fmt(s.scale?.up ?? null)}, 200→100 ${fmt(s.scale?.down ?? null)}`);
-          });
-        }
-      }
-    }
-    if (SCENARIOS.includes('clusters')) {
-      for (let r = 0; r < CLUSTER_REPEATS; r++) {
-        for (const subject of r % 2 === 0 ? subjects : [...subjects].reverse()) {
-          log(`clusters: ${subject.id}, K=${CLUSTERS}, run ${r + 1}/${CLUSTER_REPEATS}`);
-          await withOperator(subject, 100 + r, async (op) => void push(results.clusters, subject.id, await clustersScenario(ctx, op, CLUSTERS, `${r}`)));
+    const report = () => writeReport(subjects, results, fakeNodes, loadStart);
+    for (const scenario of SCENARIOS) {
+      if (scenario === 'workers') {
+        for (let r = 0; r < REPEATS; r++) {
+          for (const n of SIZES) {
+            const f = await floorScenario(ctx, n, `${r}n${n}`, STEP_TIMEOUT_MS);
+            push(results.floor, n, f);
+            log(`repeat ${r + 1}/${REPEATS} N=${n} floor: up ${fmt(f.up)}, down ${fmt(f.down)}`);
+          }
+          for (const subject of r % 2 === 0 ? subjects : [...subjects].reverse()) {
+            await withOperator(subject, r, async (op) => {
+              for (const n of SIZES) {
+                const w = await workersScenario(ctx, op, n, `${r}n${n}`, false, STEP_TIMEOUT_MS);
+                push(results.workers, `${subject.id}:${n}`, w);
+                log(`repeat ${r + 1}/${REPEATS} N=${n} ${subject.id}: up ${fmt(w.up)}, down ${fmt(w.down)}, ${w.requestsPerWorker?.operator.toFixed(2)} operator + ${w.requestsPerWorker?.kcm.toFixed(2)} kcm requests/worker`);
+              }
+              const s = await workersScenario(ctx, op, 100, `${r}s`, true, STEP_TIMEOUT_MS);
+              push(results.workers, `${subject.id}:scale`, s);
+              log(`repeat ${r + 1}/${REPEATS} scale ${subject.id}: 100→200 ${fmt(s.scale?.up ?? null)}, 200→100 ${fmt(s.scale?.down ?? null)}`);
+            });
+          }
+          report(); // after every repeat: a run stopped early keeps what it measured
         }
       }
-    }
-    if (SCENARIOS.includes('autoscalers')) {
-      for (let r = 0; r < CLUSTER_REPEATS; r++) {
-        for (const subject of r % 2 === 0 ? subjects : [...subjects].reverse()) {
-          log(`autoscalers: ${subject.id}, A=${AUTOSCALERS}, run ${r + 1}/${CLUSTER_REPEATS}`);
-          await withOperator(subject, 200 + r, async (op) => void push(results.autoscalers, subject.id, await autoscalersScenario(ctx, op, AUTOSCALERS, `${r}`)));
+      if (scenario === 'clusters') {
+        for (let r = 0; r < CLUSTER_REPEATS; r++) {
+          for (const subject of r % 2 === 0 ? subjects : [...subjects].reverse()) {
+            log(`clusters: ${subject.id}, K=${CLUSTERS}, run ${r + 1}/${CLUSTER_REPEATS}`);
+            await withOperator(subject, 100 + r, async (op) => void push(results.clusters, subject.id, await clustersScenario(ctx, op, CLUSTERS, `${r}`)));
+            report();
+          }
+        }
+      }
+      if (scenario === 'autoscalers') {
+        for (let r = 0; r < CLUSTER_REPEATS; r++) {
+          for (const subject of r % 2 === 0 ? subjects : [...subjects].reverse()) {
+            log(`autoscalers: ${subject.id}, A=${AUTOSCALERS}, run ${r + 1}/${CLUSTER_REPEATS}`);
+            await withOperator(subject, 200 + r, async (op) => void push(results.autoscalers, subject.id, await autoscalersScenario(ctx, op, AUTOSCALERS, `${r}`)));
+            report();
+          }
         }
       }
     }
@@ -626,7 +637,6 @@ async function main(): Promise<void> {
     await running?.stop().catch(() => undefined);
     await stopCluster(state);
   }
-  writeReport(subjects, results, fakeNodes, loadStart);
   fs.rmSync(logDir, { recursive: true, force: true });
 }
 
@@ -667,7 +677,7 @@ function writeReport(
     raw: { workers: Object.fromEntries(results.workers), floor: Object.fromEntries(results.floor), clusters: Object.fromEntries(results.clusters), autoscalers: Object.fromEntries(results.autoscalers) },
   };
   if (results.workers.size > 0) {
-    md.push('## Workers: start-up, delete, scale', '', `Medians of ${REPEATS} runs (p90). Ratios: operator / floor (the same Pods created or deleted by a bare client, 10 requests at a time) and ours / upstream.`, '');
+    md.push('## Workers: start-up, delete, scale', '', `Medians of ${Math.max(0, ...[...results.workers.values()].map((v) => v.length))} runs per operator and N (p90). Ratios: operator / floor (the same Pods created or deleted by a bare client, 10 requests at a time) and ours / upstream.`, '');
     const header = ['what', ...ids, 'floor', ...ids.map((i) => `${i} / floor`), ...(ids.length === 2 ? ['ours / upstream'] : [])];
     md.push(`| ${header.join(' | ')} |`, `|${header.map(() => ' --- |').join('')}`);
     const startSeries = new Map<string, { x: number; y: number | null; p90?: number; note?: string }[]>();
@@ -728,7 +738,7 @@ function writeReport(
   const suffix = `${SCENARIOS.length === 3 ? '' : `-${SCENARIOS.join('-')}`}${TAG ? `-${TAG}` : ''}`;
   fs.writeFileSync(`${base}${suffix}.md`, md.join('\n'));
   fs.writeFileSync(`${base}${suffix}.json`, JSON.stringify(json, null, 1) + '\n');
-  process.stdout.write(`${md.join('\n')}\nwrote ${path.relative(REPO_ROOT, base)}${suffix}.md and .json\n`);
+  log(`wrote ${path.relative(REPO_ROOT, base)}${suffix}.md and .json\n`);
 }
 
 main().catch((e: unknown) => {
