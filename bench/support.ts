@@ -4,12 +4,15 @@ import * as http from 'node:http';
 /** The median (for an even count, the upper of the two middle values). */
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Polls `check` every `intervalMs` until it holds; returns the milliseconds it took; throws after `timeoutMs`. */
-export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 180_000, intervalMs = 50): Promise<number> {
+/** What {@link until} throws when its check did not hold in time (a benchmark reports it as "did not finish"). */
+export class BenchTimeout extends Error {}
+
+/** Polls `check` every `intervalMs` until it holds; returns the milliseconds it took; throws a BenchTimeout after `timeoutMs`. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 180_000, intervalMs = 50): Promise<number> {
   const start = performance.now();
   for (;;) {
     if (await check()) return performance.now() - start;
-    if (performance.now() - start > timeoutMs) throw new Error(`bench: timed out waiting for ${what}`);
+    if (performance.now() - start > timeoutMs) throw new BenchTimeout(`bench: timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

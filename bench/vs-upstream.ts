@@ -41,7 +41,7 @@ import { loadKubeTarget } from '../operator/runtime/kubeconfig';
 import { KubeHttpError, KubeRest } from '../operator/runtime/rest';
 import { Informer } from '../operator/runtime/informer';
 import type { KubeObject } from '../operator/runtime/object';
-import { median, p90, get } from './support';
+import { BenchTimeout, get, median, p90, until } from './support';
 
 const env = (name: string, dflt: string): string => process.env[name] ?? dflt;
 const SCENARIOS = env('BENCH_SCENARIOS', 'workers clusters autoscalers').split(/[\s,]+/).filter(Boolean);
@@ -73,18 +73,6 @@ type SubjectId = 'ours' | 'upstream';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => process.stderr.write(`[vs-upstream ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
-class TimedOut extends Error {}
-
-/** Polls `check` until it holds; the milliseconds it took, or a TimedOut after `timeoutMs`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<number> {
-  const start = performance.now();
-  for (;;) {
-    if (await check()) return performance.now() - start;
-    if (performance.now() - start > timeoutMs) throw new TimedOut(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
 /** A timed step: its milliseconds, or null (and a note) when it timed out. */
 async function timed(what: string, timeoutMs: number, run: (t: number) => Promise<unknown>, check: () => boolean | Promise<boolean>): Promise<number | null> {
   const t0 = performance.now();
@@ -93,7 +81,7 @@ async function timed(what: string, timeoutMs: number, run: (t: number) => Promis
     await until(what, check, Math.max(0, timeoutMs - (performance.now() - t0)));
     return performance.now() - t0;
   } catch (e) {
-    if (!(e instanceof TimedOut)) throw e;
+    if (!(e instanceof BenchTimeout)) throw e;
     log(e.message);
     return null;
   }
@@ -293,12 +281,9 @@ interface Pod extends KubeObject {
 const isReady = (p: Pod) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
 interface Ctx {
-  state: ClusterState;
   rest: KubeRest;
   pods: Informer<Pod>;
-  clusters: Informer;
   audit: AuditLog;
-  logDir: string;
 }
 
 const seed = dropNulls(loadYaml('test/fixtures/seed/my-cluster.yaml')[0]) as object;
@@ -363,7 +348,7 @@ const scaleCluster = (ctx: Ctx, name: string, workers: number) =>
 
 interface WorkersRun { up: number | null; down: number | null; requestsPerWorker?: { operator: number; kcm: number; scheduler: number }; scale?: { up: number | null; down: number | null }; userAgents?: Record<string, number> }
 
-async function workersScenario(ctx: Ctx, op: Running, n: number, tag: string, withScale: boolean, timeoutMs: number): Promise<WorkersRun> {
+async function workersScenario(ctx: Ctx, n: number, tag: string, withScale: boolean, timeoutMs: number): Promise<WorkersRun> {
   const name = `w${tag}`;
   const mark = ctx.audit.mark();
   const up = await timed(`${n} Ready workers and the scheduler of ${name}`, timeoutMs, () => createCluster(ctx, name, n),
@@ -376,9 +361,8 @@ async function workersScenario(ctx: Ctx, op: Running, n: number, tag: string, wi
     const sDown = sUp === null ? null : await timed(`${name}: ${n} workers left`, SCALE_DOWN_TIMEOUT_MS, () => scaleCluster(ctx, name, n), () => workers().length === n);
     run.scale = { up: sUp, down: sDown };
   }
-  const podsBefore = podsOf(ctx, name).length;
-  run.down = await timed(`every Pod of ${name} gone (${podsBefore})`, timeoutMs, () => deleteCluster(ctx, name), () => podsOf(ctx, name).length === 0);
-  if (withScale) run.down = null; // after a scale run the delete starts from a different count: not comparable
+  // After a scale run the delete starts from another count (not comparable): not timed, just cleared.
+  if (!withScale) run.down = await timed(`every Pod of ${name} gone`, timeoutMs, () => deleteCluster(ctx, name), () => podsOf(ctx, name).length === 0);
   await clearNamespace(ctx);
   return run;
 }
@@ -420,7 +404,7 @@ interface MemPoint { pods: number; rssMiB: number; heapMiB?: number }
 interface ClustersRun {
   memory: MemPoint[];
   applyMs: number | null;
-  steady?: { requestsPerS: number; watchesPerS: number; nonWatchPerS: number; cpuSecondsPerMin: number; userAgents: Record<string, number>; quietAfterMs: number | null };
+  steady?: { requestsPerS: number; watchesPerS: number; cpuSecondsPerMin: number; userAgents: Record<string, number>; quietAfterMs: number | null };
   changes?: { requestsPerS: number; queueP50Ms?: number; queueP99Ms?: number; reconciles?: number };
   deleteMs: number | null;
 }
@@ -460,7 +444,7 @@ async function clustersScenario(ctx: Ctx, op: Running, k: number, tag: string): 
         return c.operator - c.operatorWatches === 0;
       }, QUIET_TIMEOUT_MS, 0);
     } catch (e) {
-      if (!(e instanceof TimedOut)) throw e;
+      if (!(e instanceof BenchTimeout)) throw e;
       log(`  not quiet after ${QUIET_TIMEOUT_MS / 1000} s; measuring the steady state anyway`);
     }
     let mark = ctx.audit.mark();
@@ -470,7 +454,6 @@ async function clustersScenario(ctx: Ctx, op: Running, k: number, tag: string): 
     run.steady = {
       requestsPerS: steady.operator / (STEADY_MS / 1000),
       watchesPerS: steady.operatorWatches / (STEADY_MS / 1000),
-      nonWatchPerS: (steady.operator - steady.operatorWatches) / (STEADY_MS / 1000),
       cpuSecondsPerMin: ((cpuSeconds(op.pid) - cpu0) * 60_000) / STEADY_MS,
       userAgents: steady.userAgents,
       quietAfterMs,
@@ -525,7 +508,7 @@ async function autoscalersScenario(ctx: Ctx, op: Running, a: number, tag: string
   try {
     await until(`${2 * a} Ready Pods`, () => ctx.pods.list(NS).filter(isReady).length === 2 * a, 600_000, 500);
   } catch (e) {
-    if (!(e instanceof TimedOut)) throw e;
+    if (!(e instanceof BenchTimeout)) throw e;
     log(e.message);
     ready = false;
   }
@@ -584,9 +567,8 @@ async function main(): Promise<void> {
   try {
     const rest = new KubeRest(await loadKubeTarget({ kubeconfig: state.kubeconfig }), { userAgent: UA });
     const pods = new Informer<Pod>({ path: `/api/v1/namespaces/${NS}/pods`, client: rest, name: 'bench-pods' });
-    const clusters = new Informer({ path: `${DASK}/namespaces/${NS}/daskclusters`, client: rest, name: 'bench-clusters' });
     await rest.request('POST', '/api/v1/namespaces', { body: { metadata: { name: NS } } });
-    const ctx: Ctx = { state, rest, pods, clusters, audit: new AuditLog(auditFile), logDir };
+    const ctx: Ctx = { rest, pods, audit: new AuditLog(auditFile) };
     pods.start();
     await pods.waitForSync({ timeoutMs: 30_000 });
 
@@ -616,13 +598,13 @@ async function main(): Promise<void> {
             log(`repeat ${r + 1}/${REPEATS} N=${n} floor: up ${fmt(f.up)}, down ${fmt(f.down)}`);
           }
           for (const subject of r % 2 === 0 ? subjects : [...subjects].reverse()) {
-            await withOperator(subject, r, async (op) => {
+            await withOperator(subject, r, async () => {
               for (const n of SIZES) {
-                const w = await workersScenario(ctx, op, n, `${r}n${n}`, false, STEP_TIMEOUT_MS);
+                const w = await workersScenario(ctx, n, `${r}n${n}`, false, STEP_TIMEOUT_MS);
                 push(results.workers, `${subject.id}:${n}`, w);
                 log(`repeat ${r + 1}/${REPEATS} N=${n} ${subject.id}: up ${fmt(w.up)}, down ${fmt(w.down)}, ${w.requestsPerWorker?.operator.toFixed(2)} operator + ${w.requestsPerWorker?.kcm.toFixed(2)} kcm requests/worker`);
               }
-              const s = await workersScenario(ctx, op, 100, `${r}s`, true, STEP_TIMEOUT_MS);
+              const s = await workersScenario(ctx, 100, `${r}s`, true, STEP_TIMEOUT_MS);
               push(results.workers, `${subject.id}:scale`, s);
               log(`repeat ${r + 1}/${REPEATS} scale ${subject.id}: 100→200 ${fmt(s.scale?.up ?? null)}, 200→100 ${fmt(s.scale?.down ?? null)}`);
             });
@@ -630,23 +612,21 @@ async function main(): Promise<void> {
           report(); // after every repeat: a run stopped early keeps what it measured
         }
       }
-      if (scenario === 'clusters') {
+      // clusters and autoscalers: CLUSTER_REPEATS runs per operator, the order alternating.
+      const perOperator = async (what: string, size: number, tagBase: number, run: (op: Running, id: SubjectId, tag: string) => Promise<void>) => {
         for (let r = 0; r < CLUSTER_REPEATS; r++) {
           for (const subject of r % 2 === 0 ? subjects : [...subjects].reverse()) {
-            log(`clusters: ${subject.id}, K=${CLUSTERS}, run ${r + 1}/${CLUSTER_REPEATS}`);
-            await withOperator(subject, 100 + r, async (op) => void push(results.clusters, subject.id, await clustersScenario(ctx, op, CLUSTERS, `${r}`)));
+            log(`${what}: ${subject.id}, ${size} of them, run ${r + 1}/${CLUSTER_REPEATS}`);
+            await withOperator(subject, tagBase + r, (op) => run(op, subject.id, `${r}`));
             report();
           }
         }
+      };
+      if (scenario === 'clusters') {
+        await perOperator('clusters', CLUSTERS, 100, async (op, id, tag) => void push(results.clusters, id, await clustersScenario(ctx, op, CLUSTERS, tag)));
       }
       if (scenario === 'autoscalers') {
-        for (let r = 0; r < CLUSTER_REPEATS; r++) {
-          for (const subject of r % 2 === 0 ? subjects : [...subjects].reverse()) {
-            log(`autoscalers: ${subject.id}, A=${AUTOSCALERS}, run ${r + 1}/${CLUSTER_REPEATS}`);
-            await withOperator(subject, 200 + r, async (op) => void push(results.autoscalers, subject.id, await autoscalersScenario(ctx, op, AUTOSCALERS, `${r}`)));
-            report();
-          }
-        }
+        await perOperator('autoscalers', AUTOSCALERS, 200, async (op, id, tag) => void push(results.autoscalers, id, await autoscalersScenario(ctx, op, AUTOSCALERS, tag)));
       }
     }
     await pods.stop();
