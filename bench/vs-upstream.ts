@@ -644,6 +644,18 @@ function stats(xs: (number | null)[]): { median: number | null; p90: number | nu
   return { median: ok.length === xs.length && ok.length > 0 ? median(ok) : null, p90: ok.length === xs.length && ok.length > 0 ? p90(ok) : null, finished: ok.length, runs: xs.length };
 }
 
+/** The variables the chosen scenarios read, as the report's command line shows them. */
+function commandVariables(): string[] {
+  const vars = [`BENCH_SCENARIOS="${SCENARIOS.join(' ')}"`];
+  if (OPERATORS.join(' ') !== 'ours upstream') vars.push(`BENCH_OPERATORS="${OPERATORS.join(' ')}"`);
+  if (SCENARIOS.includes('workers')) vars.push(`BENCH_SIZES="${SIZES.join(' ')}"`, `BENCH_REPEATS=${REPEATS}`);
+  if (SCENARIOS.includes('clusters')) vars.push(`BENCH_CLUSTERS=${CLUSTERS}`);
+  if (SCENARIOS.includes('autoscalers')) vars.push(`BENCH_AUTOSCALERS=${AUTOSCALERS}`);
+  if (SCENARIOS.includes('clusters') || SCENARIOS.includes('autoscalers')) vars.push(`BENCH_CLUSTER_REPEATS=${CLUSTER_REPEATS}`);
+  if (OURS_ARGS.length > 0) vars.push(`BENCH_OURS_ARGS="${OURS_ARGS.join(' ')}"`);
+  return vars;
+}
+
 function writeReport(
   subjects: Subject[],
   results: { workers: Map<string, WorkersRun[]>; floor: Map<number, { up: number | null; down: number | null }[]>; clusters: Map<SubjectId, ClustersRun[]>; autoscalers: Map<SubjectId, AutoscalersRun[]> },
@@ -659,7 +671,7 @@ function writeReport(
   const md: string[] = [
     `# This operator vs upstream, at scale, ${date}`,
     '',
-    `\`npm run bench -- vs-upstream\` (BENCH_SCENARIOS="${SCENARIOS.join(' ')}", BENCH_SIZES="${SIZES.join(' ')}", BENCH_REPEATS=${REPEATS}, BENCH_CLUSTERS=${CLUSTERS}, BENCH_AUTOSCALERS=${AUTOSCALERS}).`,
+    `\`npm run bench -- vs-upstream\` (${commandVariables().join(', ')}).`,
     `Operators: ${subjects.map((s) => `**${s.id}** = ${s.label}`).join('; ')}. One full-tier control plane (kube-apiserver, kube-controller-manager, kube-scheduler v1.36 and kwok with ${fakeNodes} fake nodes of 110 Pods), operators alternating, each with its own CRDs.`,
     `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end.`,
     'Neither operator reaches a Dask scheduler (kwok runs no processes): ours runs with `--scheduler-access=none` (scale-down deletes the newest Pods); upstream keeps trying to reach the scheduler.',
