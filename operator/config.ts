@@ -30,6 +30,10 @@ export interface OperatorConfig {
   readonly kubeApiQps: number;
   /** Requests that may go at once before the rate limit applies. */
   readonly kubeApiBurst: number;
+  /** Client-side rate limit on Event writes (a budget apart from {@link kubeApiQps}, requests per second). */
+  readonly eventQps: number;
+  /** Event writes that may go at once before {@link eventQps} applies. */
+  readonly eventBurst: number;
   /** Admit DaskJobs labelled kueue.x-k8s.io/queue-name through Kueue (needs Kueue's CRDs installed). */
   readonly kueue: boolean;
 }
@@ -61,6 +65,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'resync-seconds', help: 'full relist of every watch this often (each informer adds 0-10% jitter)', default: '600' },
   { name: 'kube-api-qps', help: 'client-side rate limit: API-server requests per second (lists, watch starts and writes; leader election has its own)', default: '20' },
   { name: 'kube-api-burst', help: 'client-side rate limit: requests that may go at once before the rate applies', default: '30' },
+  { name: 'event-qps', help: 'client-side rate limit of Event writes, a budget of their own so that Events never delay reconciles (the Event recorder also limits each object to 25 writes, then one per 5 minutes)', default: '10' },
+  { name: 'event-burst', help: 'Event writes that may go at once before --event-qps applies', default: '20' },
   { name: 'kueue', help: 'Kueue integration: DaskJobs labelled kueue.x-k8s.io/queue-name wait for Kueue to admit their Workload (needs Kueue installed; docs/kueue.md)', default: 'false', boolean: true },
 ];
 
@@ -140,6 +146,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     resyncSeconds: int('resync-seconds', get('resync-seconds'), 0),
     kubeApiQps: positive('kube-api-qps', get('kube-api-qps')),
     kubeApiBurst: int('kube-api-burst', get('kube-api-burst'), 1),
+    eventQps: positive('event-qps', get('event-qps')),
+    eventBurst: int('event-burst', get('event-burst'), 1),
     kueue: bool('kueue'),
   };
 }

@@ -77,7 +77,10 @@ export async function buildOperator(config: OperatorConfig, kc: KubeTarget, logg
   // Every write reconcilers, Events and plugins make goes through `writer`: refused unless this process holds the
   // leader Lease right now (the manager is created below; the guard runs only at write time).
   const writer = clients.rest.withWriteGuard((method, path) => manager.assertMayWrite(method, path));
-  const events = new EventRecorder({ sink: kubeEventSink(writer), logger, metrics });
+  // Events have a budget of their own (as controller-runtime's recorder has its own client): a burst of Events, e.g.
+  // one per cluster while a thousand are applied at once, waits behind --event-qps, not in front of reconciles.
+  const eventLimiter = Number.isFinite(config.eventQps) ? new TokenBucket({ qps: config.eventQps, burst: config.eventBurst }) : undefined;
+  const events = new EventRecorder({ sink: kubeEventSink(writer.withRateLimiter(eventLimiter)), logger, metrics });
   const daskMetrics = new DaskMetrics(metrics.registry, caches);
 
   const inPod = Boolean(process.env.KUBERNETES_SERVICE_HOST);

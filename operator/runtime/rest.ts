@@ -133,6 +133,11 @@ export class KubeRest implements ListWatchClient {
     this.target = toKubeTarget(target);
   }
 
+  /** The same client (same credentials, transport and write guard) with its own rate limit (`undefined`: none). */
+  withRateLimiter(rateLimiter: TokenBucket | undefined): KubeRest {
+    return new KubeRest(this.target, { ...this.options, rateLimiter });
+  }
+
   /** The same client (same credentials and transport) with every write checked by `guard` first. */
   withWriteGuard(guard: WriteGuard): KubeRest {
     return new KubeRest(this.target, { ...this.options, writeGuard: guard });

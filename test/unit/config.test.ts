@@ -4,7 +4,13 @@ import { DEFAULT_CREATE_BATCH_SIZE } from '../../lib/operator-rbac';
 describe('operator configuration', () => {
   test('defaults', () => {
     const c = parseConfig([], {});
-    expect(c).toMatchObject({ namespaces: [], concurrency: 4, logLevel: 'info', clusterDomain: 'cluster.local', metricsBindAddress: { host: '0.0.0.0', port: 8080 }, leaderElect: false, schedulerAccess: 'auto', scaleDownFallback: 'delete', plugins: [], kubeApiQps: 20, kubeApiBurst: 30 });
+    expect(c).toMatchObject({ namespaces: [], concurrency: 4, logLevel: 'info', clusterDomain: 'cluster.local', metricsBindAddress: { host: '0.0.0.0', port: 8080 }, leaderElect: false, schedulerAccess: 'auto', scaleDownFallback: 'delete', plugins: [], kubeApiQps: 20, kubeApiBurst: 30, eventQps: 10, eventBurst: 20 });
+  });
+  test('Event writes have a rate limit of their own: --event-qps / --event-burst, or DASK_OPERATOR_EVENT_QPS / _BURST', () => {
+    expect(parseConfig(['--event-qps=0.5', '--event-burst', '3'], {})).toMatchObject({ eventQps: 0.5, eventBurst: 3, kubeApiQps: 20 });
+    expect(parseConfig([], { DASK_OPERATOR_EVENT_QPS: '50', DASK_OPERATOR_EVENT_BURST: '100' })).toMatchObject({ eventQps: 50, eventBurst: 100 });
+    expect(() => parseConfig(['--event-qps=0'], {})).toThrow(/--event-qps: expected a number > 0, got "0"/);
+    expect(() => parseConfig(['--event-burst=0'], {})).toThrow(/--event-burst: expected a whole number >= 1/);
   });
   test('client-side rate limit: --kube-api-qps / --kube-api-burst, or DASK_OPERATOR_KUBE_API_QPS / _BURST', () => {
     expect(parseConfig(['--kube-api-qps=2.5', '--kube-api-burst', '5'], {})).toMatchObject({ kubeApiQps: 2.5, kubeApiBurst: 5 });

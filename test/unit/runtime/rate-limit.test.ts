@@ -68,6 +68,21 @@ describe('KubeRest with a rate limiter', () => {
     expect(server.listRequests()).toHaveLength(5);
   });
 
+  it('withRateLimiter: a client with a budget of its own (the Event writer) neither takes from nor waits for the main one, and keeps its write guard', async () => {
+    const clock = new FakeClock();
+    const main = new KubeRest(server.kubeConfig(), { rateLimiter: new TokenBucket({ qps: 5, burst: 1, clock }) });
+    const events = main.withRateLimiter(new TokenBucket({ qps: 1, burst: 1, clock }));
+    const queued = [events.list('/api/v1/pods', {}), events.list('/api/v1/pods', {}), events.list('/api/v1/pods', {})];
+    await eventually(() => server.listRequests().length === 1); // the Event bucket is empty now, two wait
+    await main.list('/api/v1/pods', {}); // the main bucket is untouched: this goes at once
+    expect(server.listRequests()).toHaveLength(2);
+    await clock.advanceAsync(2000, 1000);
+    await Promise.all(queued);
+    expect(server.listRequests()).toHaveLength(4);
+    const guarded = main.withWriteGuard(() => { throw new Error('not the leader'); }).withRateLimiter(undefined);
+    await expect(guarded.request('POST', '/api/v1/namespaces/default/events', { body: {} })).rejects.toThrow('not the leader');
+  });
+
   it('names itself in every request: dask-operator/<package version>, or the User-Agent it is given', async () => {
     const version = (JSON.parse(fs.readFileSync(path.join(__dirname, '../../../package.json'), 'utf8')) as { version: string }).version;
     expect(DEFAULT_USER_AGENT).toBe(`dask-operator/${version} (${process.platform}/${process.arch}) node/${process.versions.node}`);
