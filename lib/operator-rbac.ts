@@ -7,6 +7,9 @@ export const OPERATOR_VERSION = '0.1.0';
 export const DEFAULT_OPERATOR_IMAGE = `ghcr.io/cdk8s-dask/dask-operator:${OPERATOR_VERSION}`;
 /** Worker Pods created per group and reconcile: the operator's `--create-batch-size` default (tested to agree). */
 export const DEFAULT_CREATE_BATCH_SIZE = 50;
+/** The operator's client-side rate limit: its `--kube-api-qps` / `--kube-api-burst` defaults (tested to agree). */
+export const DEFAULT_KUBE_API_QPS = 20;
+export const DEFAULT_KUBE_API_BURST = 30;
 
 /**
  * The verbs the operator uses on each resource: least privilege, exactly what operator/ calls (tested by running the

@@ -3,7 +3,7 @@ import type { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { EnvValue } from './env';
 import type { DaskMetadata } from './options';
-import { DEFAULT_CREATE_BATCH_SIZE, DEFAULT_OPERATOR_IMAGE, KUEUE_CLUSTER_RULES, KUEUE_RULES, LEADER_ELECTION_RULES, OPERATOR_RULES, OPERATOR_VERSION } from './operator-rbac';
+import { DEFAULT_CREATE_BATCH_SIZE, DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS, DEFAULT_OPERATOR_IMAGE, KUEUE_CLUSTER_RULES, KUEUE_RULES, LEADER_ELECTION_RULES, OPERATOR_RULES, OPERATOR_VERSION } from './operator-rbac';
 import type { Affinity, ContainerSecurityContext, NetworkPolicyPeer, PodSecurityContext, Toleration, Volume, VolumeMount } from './pod';
 import { ContainerResources, Cpu } from './resources';
 import { customResourceDefinitions } from './schema/crds';
@@ -166,6 +166,18 @@ export interface DaskOperatorProps {
    */
   readonly workerCreationBatchSize?: number;
   /**
+   * The operator's client-side rate limit: API-server requests per second (`--kube-api-qps`; lists, watch starts and
+   * writes, Events excepted). At the default, 1,000 workers take about a minute to create (1.2 requests per worker,
+   * measured in bench/results/); raise it together with {@link kubeApiBurst} when the API server has room.
+   * @default 20
+   */
+  readonly kubeApiQps?: number;
+  /**
+   * Requests that may go at once before {@link kubeApiQps} applies (`--kube-api-burst`).
+   * @default 30
+   */
+  readonly kubeApiBurst?: number;
+  /**
    * A PodDisruptionBudget `dask-operator` with `maxUnavailable: 1`, so a node drain evicts at most one operator Pod
    * at a time and a standby takes the Lease over while the other is rescheduled (`unhealthyPodEvictionPolicy:
    * AlwaysAllow`, so Pods that are not ready never block a drain). It needs `replicas` > 1: with a single replica it
@@ -308,6 +320,8 @@ export class DaskOperator extends Construct {
       `--cluster-domain=${props.clusterDomain ?? 'cluster.local'}`,
       `--concurrency=${props.concurrency ?? 4}`,
       `--create-batch-size=${props.workerCreationBatchSize ?? DEFAULT_CREATE_BATCH_SIZE}`,
+      `--kube-api-qps=${props.kubeApiQps ?? DEFAULT_KUBE_API_QPS}`,
+      `--kube-api-burst=${props.kubeApiBurst ?? DEFAULT_KUBE_API_BURST}`,
       // Always: a second replica (or a rollout's surge Pod) must stand by rather than reconcile alongside.
       '--leader-elect',
       `--leader-election-namespace=${ns}`,

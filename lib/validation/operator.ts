@@ -26,6 +26,8 @@ export function operatorProblems(p: DaskOperatorProps, b: OperatorBuiltIns): str
   const replicas = p.replicas ?? 1;
   if (!whole(p.replicas, 0)) problems.push(`replicas must be a whole number >= 0, got ${p.replicas}`);
   if (!whole(p.concurrency, 1)) problems.push(`concurrency must be a whole number >= 1 (reconciles in parallel per kind), got ${p.concurrency}`);
+  if (p.kubeApiQps !== undefined && !(Number.isFinite(p.kubeApiQps) && p.kubeApiQps > 0)) problems.push(`kubeApiQps must be a number > 0 (API-server requests per second), got ${p.kubeApiQps}`);
+  if (!whole(p.kubeApiBurst, 1)) problems.push(`kubeApiBurst must be a whole number >= 1 (requests at once before kubeApiQps applies), got ${p.kubeApiBurst}`);
   if (!whole(p.workerCreationBatchSize, 1)) problems.push(`workerCreationBatchSize must be a whole number >= 1 (worker Pods per group and reconcile), got ${p.workerCreationBatchSize}`);
   if (p.metricsPort !== undefined && !isPort(p.metricsPort)) problems.push(`metricsPort must be a port number 1-65535, got ${p.metricsPort}`);
   if (p.probeTimeout !== undefined) {

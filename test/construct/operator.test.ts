@@ -267,6 +267,12 @@ describe('DaskOperator: the upstream chart\'s values, as props', () => {
     expect(argsOf({ workerCreationBatchSize: 10 })).toContain('--create-batch-size=10');
     expect(argsOf({})).toContain(`--create-batch-size=${FLAGS.find((f) => f.name === 'create-batch-size')?.default}`);
   });
+  test('client-side rate limit: --kube-api-qps / --kube-api-burst, by default the operator\'s own defaults', () => {
+    const argsOf = (props: DaskOperatorProps): string[] => podOf(synth(props)).containers[0].args;
+    expect(argsOf({ kubeApiQps: 2.5, kubeApiBurst: 5 })).toEqual(expect.arrayContaining(['--kube-api-qps=2.5', '--kube-api-burst=5']));
+    const flag = (name: string) => FLAGS.find((f) => f.name === name)?.default;
+    expect(argsOf({})).toEqual(expect.arrayContaining([`--kube-api-qps=${flag('kube-api-qps')}`, `--kube-api-burst=${flag('kube-api-burst')}`]));
+  });
 
   test('replicas with leader election: every replica runs with --leader-elect (standbys wait for the Lease)', () => {
     for (const replicas of [1, 2, 3]) {
@@ -357,6 +363,8 @@ describe('DaskOperator: synth-time validation names the construct, the prop and 
     ['fractional replicas', { replicas: 1.5 }, /replicas must be a whole number >= 0, got 1.5/],
     ['a PodDisruptionBudget with one replica', { podDisruptionBudget: true }, /podDisruptionBudget: true needs replicas >= 2 \(got 1\).*set replicas: 2 or drop podDisruptionBudget/],
     ['a batch size of 0', { workerCreationBatchSize: 0 }, /workerCreationBatchSize must be a whole number >= 1/],
+    ['a rate of 0', { kubeApiQps: 0 }, /kubeApiQps must be a number > 0/],
+    ['a fractional burst', { kubeApiBurst: 2.5 }, /kubeApiBurst must be a whole number >= 1/],
     ['concurrency 0', { concurrency: 0 }, /concurrency must be a whole number >= 1/],
     ['a metrics port out of range', { metricsPort: 70000 }, /metricsPort must be a port number 1-65535, got 70000/],
     ['a fractional probe timeout', { probeTimeout: Duration.millis(1500) }, /probeTimeout must be a whole number of seconds >= 1, got 1.5 s/],
@@ -421,5 +429,7 @@ const FULL: DaskOperatorProps = {
   priorityClassName: 'platform',
   probeTimeout: Duration.seconds(5),
   workerCreationBatchSize: 20,
+  kubeApiQps: 50,
+  kubeApiBurst: 100,
   networkPolicy: { apiServerCidrs: ['10.0.0.1/32'] },
 };

@@ -133,6 +133,8 @@ test('helm install with the upstream chart\'s values, a PodDisruptionBudget and 
     affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'dask-operator' } } } }] } },
     probeTimeoutSeconds: 5,
     workerCreationBatchSize: 20,
+    kubeApiQps: 50,
+    kubeApiBurst: 100,
     networkPolicy: { enabled: true, apiServerCidrs: ['127.0.0.1/32'] },
     userRoles: false,
   };
@@ -144,7 +146,7 @@ test('helm install with the upstream chart\'s values, a PodDisruptionBudget and 
   const pods = await eventually(runningPods, { timeoutMs: 60_000, describe: 'two operator Pods Running', until: (p) => p.length === 2 });
   for (const p of pods) expect(p.metadata.labels.team).toBe('platform');
   const [rs] = await replicaSets();
-  expect(rs.spec.template.spec.containers[0].args).toEqual(expect.arrayContaining(['--create-batch-size=20', `--namespaces=${ns.name}`]));
+  expect(rs.spec.template.spec.containers[0].args).toEqual(expect.arrayContaining(['--create-batch-size=20', '--kube-api-qps=50', '--kube-api-burst=100', `--namespaces=${ns.name}`]));
   const names = (await kubectl(['get', 'poddisruptionbudget,networkpolicy,serviceaccount', '-n', ns.name, '-l', 'app.kubernetes.io/name=dask-operator', '-o', 'name'])).stdout.trim().split('\n').sort();
   expect(names).toEqual(['networkpolicy.networking.k8s.io/dask-operator', 'poddisruptionbudget.policy/dask-operator', 'serviceaccount/dask-ops']);
   await must(['uninstall', 'dask-operator', '-n', ns.name, '--wait', '--timeout', '120s']);

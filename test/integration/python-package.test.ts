@@ -51,6 +51,8 @@ function pythonTwin(outdir: string, namespace: string): App {
     },
     probeTimeout: Duration.seconds(5),
     workerCreationBatchSize: 20,
+    kubeApiQps: 50,
+    kubeApiBurst: 100,
     networkPolicy: { metricsFrom: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }], apiServerCidrs: ['10.0.0.1/32'] },
   });
 

@@ -1,5 +1,5 @@
 import { ConfigError, FLAGS, parseConfig, usage } from '../../operator/config';
-import { DEFAULT_CREATE_BATCH_SIZE } from '../../lib/operator-rbac';
+import { DEFAULT_CREATE_BATCH_SIZE, DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS } from '../../lib/operator-rbac';
 
 describe('operator configuration', () => {
   test('defaults', () => {
@@ -16,6 +16,8 @@ describe('operator configuration', () => {
     expect(parseConfig(['--kube-api-qps=2.5', '--kube-api-burst', '5'], {})).toMatchObject({ kubeApiQps: 2.5, kubeApiBurst: 5 });
     expect(parseConfig([], { DASK_OPERATOR_KUBE_API_QPS: '50', DASK_OPERATOR_KUBE_API_BURST: '100' })).toMatchObject({ kubeApiQps: 50, kubeApiBurst: 100 });
     expect(usage()).toMatch(/--kube-api-qps=<value>[\s\S]*DASK_OPERATOR_KUBE_API_QPS; default 20/);
+    // DaskOperator passes its own defaults explicitly: they must be the operator's.
+    expect(parseConfig([], {})).toMatchObject({ kubeApiQps: DEFAULT_KUBE_API_QPS, kubeApiBurst: DEFAULT_KUBE_API_BURST });
   });
   test('worker creation batches: --create-batch-size or DASK_OPERATOR_CREATE_BATCH_SIZE; the default is the one DaskOperator passes', () => {
     expect(parseConfig([], {}).createBatchSize).toBe(DEFAULT_CREATE_BATCH_SIZE);
