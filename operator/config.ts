@@ -63,7 +63,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'create-parallelism', help: 'worker Pods created or deleted at once per group', default: '10' },
   { name: 'create-batch-size', help: 'worker Pods created per reconcile before yielding', default: '50' },
   { name: 'resync-seconds', help: 'full relist of every watch this often (each informer adds 0-10% jitter)', default: '600' },
-  { name: 'kube-api-qps', help: 'client-side rate limit: API-server requests per second (lists, watch starts and writes; leader election has its own)', default: '20' },
+  { name: 'kube-api-qps', help: 'client-side rate limit: API-server requests per second (lists, watch starts and writes; leader election and Events (--event-qps) have their own)', default: '20' },
   { name: 'kube-api-burst', help: 'client-side rate limit: requests that may go at once before the rate applies', default: '30' },
   { name: 'event-qps', help: 'client-side rate limit of Event writes, a budget of their own so that Events never delay reconciles (the Event recorder also limits each object to 25 writes, then one per 5 minutes)', default: '10' },
   { name: 'event-burst', help: 'Event writes that may go at once before --event-qps applies', default: '20' },
