@@ -171,14 +171,26 @@ function actor(ua: string | undefined): string {
   return 'operator'; // ours (dask-operator/…) or upstream's (kopf, its Kubernetes clients, kubectl children)
 }
 
-interface RequestCount { operator: number; operatorWatches: number; kcm: number; scheduler: number; userAgents: Record<string, number> }
+interface RequestCount {
+  operator: number;
+  operatorWatches: number;
+  operatorLists: number;
+  /** The operator's requests by "verb resource[/subresource]". */
+  operatorByKind: Record<string, number>;
+  kcm: number;
+  scheduler: number;
+  userAgents: Record<string, number>;
+}
 function countRequests(events: AuditEvent[]): RequestCount {
-  const c: RequestCount = { operator: 0, operatorWatches: 0, kcm: 0, scheduler: 0, userAgents: {} };
+  const c: RequestCount = { operator: 0, operatorWatches: 0, operatorLists: 0, operatorByKind: {}, kcm: 0, scheduler: 0, userAgents: {} };
   for (const e of events) {
     const a = actor(e.userAgent);
     if (a === 'operator') {
       c.operator++;
       if (e.verb === 'watch') c.operatorWatches++;
+      if (e.verb === 'list') c.operatorLists++;
+      const kind = `${e.verb} ${e.objectRef?.resource ?? '?'}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
+      c.operatorByKind[kind] = (c.operatorByKind[kind] ?? 0) + 1;
       const key = (e.userAgent ?? '(none)').split(' ')[0];
       c.userAgents[key] = (c.userAgents[key] ?? 0) + 1;
     } else if (a === 'kube-controller-manager') c.kcm++;
@@ -380,11 +392,16 @@ async function floorScenario(ctx: Ctx, n: number, tag: string, timeoutMs: number
 }
 
 /** Quantile from the change in a Prometheus histogram (linear within a bucket). */
-function histogramQuantile(before: string, after: string, metric: string, controller: string, q: number): number | undefined {
+/** The q-quantile of a histogram's observations between two scrapes, over the series whose labels include `labels`. */
+function histogramQuantile(before: string, after: string, metric: string, labels: Record<string, string>, q: number): number | undefined {
   const buckets = (text: string) => {
     const out = new Map<number, number>();
-    const re = new RegExp(`^${metric}_bucket\\{(?=[^}]*controller="${controller}")[^}]*le="([^"]+)"[^}]*\\} (\\S+)$`, 'gm');
-    for (const m of text.matchAll(re)) out.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+    const has = Object.entries(labels).map(([k, v]) => `(?=[^}]*${k}="${v}")`).join('');
+    const re = new RegExp(`^${metric}_bucket\\{${has}[^}]*le="([^"]+)"[^}]*\\} (\\S+)$`, 'gm');
+    for (const m of text.matchAll(re)) {
+      const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
+      out.set(le, (out.get(le) ?? 0) + Number(m[2]));
+    }
     return out;
   };
   const a = buckets(before);
@@ -406,8 +423,11 @@ interface MemPoint { pods: number; rssMiB: number; heapMiB?: number }
 interface ClustersRun {
   memory: MemPoint[];
   applyMs: number | null;
+  /** The operator's requests from the first create until it was quiet, by "verb resource[/subresource]". */
+  applyRequests?: Record<string, number>;
   steady?: { requestsPerS: number; watchesPerS: number; cpuSecondsPerMin: number; userAgents: Record<string, number>; quietAfterMs: number | null };
-  changes?: { requestsPerS: number; queueP50Ms?: number; queueP99Ms?: number; reconciles?: number };
+  /** resyncInWindow: the operator listed (a periodic resync) during the changes. */
+  changes?: { requestsPerS: number; queueP50Ms?: number; queueP99Ms?: number; reconciles?: number; resyncInWindow?: boolean };
   deleteMs: number | null;
 }
 
@@ -419,6 +439,7 @@ async function clustersScenario(ctx: Ctx, op: Running, k: number, tag: string): 
   const memory = [await sample(0)];
   const names = Array.from({ length: k }, (_, i) => `c${tag}-${i}`);
   const steps = 4;
+  const applyMark = ctx.audit.mark();
   let applyMs = 0;
   let failed = false;
   for (let s = 0; s < steps && !failed; s++) {
@@ -449,6 +470,8 @@ async function clustersScenario(ctx: Ctx, op: Running, k: number, tag: string): 
       if (!(e instanceof BenchTimeout)) throw e;
       log(`  not quiet after ${QUIET_TIMEOUT_MS / 1000} s; measuring the steady state anyway`);
     }
+    run.applyRequests = countRequests(ctx.audit.since(applyMark)).operatorByKind;
+    log(`  apply: ${Object.entries(run.applyRequests).sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${kind} ${(n / k).toFixed(2)}`).join(', ')} per cluster`);
     let mark = ctx.audit.mark();
     const cpu0 = cpuSeconds(op.pid);
     await sleep(STEADY_MS);
@@ -477,13 +500,17 @@ async function clustersScenario(ctx: Ctx, op: Running, k: number, tag: string): 
     const after = await op.metrics();
     const changed = countRequests(ctx.audit.since(mark));
     const metric = 'dask_operator_workqueue_queue_duration_seconds';
-    const q50 = before && after ? histogramQuantile(before, after, metric, 'daskcluster', 0.5) : undefined;
-    const q99 = before && after ? histogramQuantile(before, after, metric, 'daskcluster', 0.99) : undefined;
+    // The changes' keys only (priority normal): a periodic resync that falls into the window queues every cluster at
+    // low priority, and those waits are not the changes'.
+    const changeSeries = { controller: 'daskcluster', priority: 'normal' };
+    const q50 = before && after ? histogramQuantile(before, after, metric, changeSeries, 0.5) : undefined;
+    const q99 = before && after ? histogramQuantile(before, after, metric, changeSeries, 0.99) : undefined;
     run.changes = {
       requestsPerS: changed.operator / ((performance.now() - t0) / 1000),
       queueP50Ms: q50 === undefined ? undefined : q50 * 1000,
       queueP99Ms: q99 === undefined ? undefined : q99 * 1000,
       reconciles: after && total0 !== undefined ? sumSeries(after, 'dask_operator_reconcile_total', 'daskcluster') - total0 : undefined,
+      resyncInWindow: changed.operatorLists > 0,
     };
     log(`  ${i} changes: ${run.changes.requestsPerS.toFixed(2)} requests/s${q50 !== undefined ? `, queue wait p50 ${run.changes.queueP50Ms?.toFixed(1)} ms, p99 ${run.changes.queueP99Ms?.toFixed(1)} ms` : ''}`);
   }
@@ -731,13 +758,20 @@ function writeReport(
         const last = run.memory.at(-1) ?? first;
         const slope = last.pods > 0 ? (last.rssMiB - first.rssMiB) / last.pods : NaN;
         const heapSlope = last.pods > 0 && last.heapMiB !== undefined && first.heapMiB !== undefined ? ((last.heapMiB - first.heapMiB) / last.pods).toFixed(3) : '–';
-        md.push(`| ${id} | ${fmt(run.applyMs)} | ${first.rssMiB.toFixed(0)} MiB | ${last.rssMiB.toFixed(0)} MiB (${last.pods} Pods) | ${slope.toFixed(3)} | ${heapSlope} | ${run.steady ? (run.steady.quietAfterMs === undefined ? 'not waited for' : run.steady.quietAfterMs === null ? `not quiet in ${QUIET_TIMEOUT_MS / 1000} s` : fmt(run.steady.quietAfterMs)) : '–'} | ${run.steady ? `${run.steady.requestsPerS.toFixed(2)} (${run.steady.watchesPerS.toFixed(2)})` : '–'} | ${run.steady?.cpuSecondsPerMin.toFixed(2) ?? '–'} | ${run.changes?.requestsPerS.toFixed(2) ?? '–'} | ${run.changes?.queueP50Ms !== undefined ? `${run.changes.queueP50Ms.toFixed(1)} / ${run.changes.queueP99Ms?.toFixed(1)} ms` : 'not exposed'} | ${fmt(run.deleteMs)} |`);
+        md.push(`| ${id} | ${fmt(run.applyMs)} | ${first.rssMiB.toFixed(0)} MiB | ${last.rssMiB.toFixed(0)} MiB (${last.pods} Pods) | ${slope.toFixed(3)} | ${heapSlope} | ${run.steady ? (run.steady.quietAfterMs === undefined ? 'not waited for' : run.steady.quietAfterMs === null ? `not quiet in ${QUIET_TIMEOUT_MS / 1000} s` : fmt(run.steady.quietAfterMs)) : '–'} | ${run.steady ? `${run.steady.requestsPerS.toFixed(2)} (${run.steady.watchesPerS.toFixed(2)})` : '–'} | ${run.steady?.cpuSecondsPerMin.toFixed(2) ?? '–'} | ${run.changes?.requestsPerS.toFixed(2) ?? '–'} | ${run.changes?.queueP50Ms !== undefined ? `${run.changes.queueP50Ms.toFixed(1)} / ${run.changes.queueP99Ms?.toFixed(1)} ms${run.changes.resyncInWindow ? ' (a resync in the window)' : ''}` : 'not exposed'} | ${fmt(run.deleteMs)} |`);
       }
       const runs = results.clusters.get(id) ?? [];
       if (runs[0]) memSeries.push({ label: `${label(id)} RSS`, points: runs[0].memory.map((m) => ({ x: m.pods, y: m.rssMiB })) });
       if (runs[0]?.memory[0]?.heapMiB !== undefined) memSeries.push({ label: `${label(id)} V8 heap`, points: runs[0].memory.map((m) => ({ x: m.pods, y: m.heapMiB ?? null })) });
     }
     md.push('', `Steady-state User-Agents: ${ids.map((id) => `${id}: ${JSON.stringify(results.clusters.get(id)?.[0]?.steady?.userAgents ?? {})}`).join('; ')}.`, '');
+    for (const id of ids) {
+      const req = results.clusters.get(id)?.[0]?.applyRequests;
+      if (!req) continue;
+      const total = Object.values(req).reduce((a, b) => a + b, 0);
+      const kinds = Object.entries(req).sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${kind} ${(n / CLUSTERS).toFixed(2)}`);
+      md.push(`Operator requests per cluster, ${id}, from the first create until quiet: ${(total / CLUSTERS).toFixed(2)} (${kinds.join(', ')}).`, '');
+    }
     json.charts.push({ id: 'memory', title: 'operator memory vs managed Pods (kwok)', xLabel: 'managed Pods', yLabel: 'MiB', series: memSeries });
   }
   if (results.autoscalers.size > 0) {

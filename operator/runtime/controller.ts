@@ -24,7 +24,7 @@ import { nullLogger, type Logger } from './logger';
 import type { RuntimeMetrics } from './metrics';
 import { controllerOf, keyOf, objectKey, parseKey, type GroupVersionKind, type KubeObject, type Request } from './object';
 import { isTerminalError, type ReconcileFn } from './reconcile';
-import { WorkQueue, runWorkers } from './workqueue';
+import { WorkQueue, runWorkers, type QueuePriority } from './workqueue';
 
 /** An extra watch: an informer and a mapper from its objects to the keys to reconcile. */
 export interface WatchSpec<W extends KubeObject = KubeObject> {
@@ -102,7 +102,7 @@ export class Controller<T extends KubeObject = KubeObject> {
       clock: this.clock,
       backoff: opts.backoff,
       onDepthChange: (d) => this.metrics?.queueDepth.set({ controller: opts.name }, d),
-      onLatency: this.metrics ? (ms) => this.metrics?.queueLatency.observe({ controller: opts.name }, ms / 1000) : undefined,
+      onLatency: this.metrics ? (ms, priority) => this.metrics?.queueLatency.observe({ controller: opts.name, priority }, ms / 1000) : undefined,
     });
     this.wire();
   }
@@ -178,28 +178,30 @@ export class Controller<T extends KubeObject = KubeObject> {
 
   private wire(): void {
     const { opts } = this;
-    const add = (req: Request | undefined): void => {
-      if (req && req.name) this.queue.add(keyOf(req));
+    // A periodic resync's keys go in at low priority: changes arriving meanwhile are reconciled first.
+    const priorityOf = (ev: { readonly resync?: boolean }): QueuePriority => (ev.resync ? 'low' : 'normal');
+    const add = (req: Request | undefined, priority: QueuePriority): void => {
+      if (req && req.name) this.queue.add(keyOf(req), priority);
     };
     this.unsubscribe.push(
       opts.for.addHandler((ev) => {
         if (opts.forPredicate && !opts.forPredicate(ev)) return;
-        this.queue.add(objectKey(ev.object));
+        this.queue.add(objectKey(ev.object), priorityOf(ev));
       }),
     );
     for (const child of opts.owns ?? []) {
       this.unsubscribe.push(
         child.addHandler((ev) => {
-          add(ownerRequest(ev.object, opts.kind));
-          if (ev.oldObject) add(ownerRequest(ev.oldObject, opts.kind));
+          add(ownerRequest(ev.object, opts.kind), priorityOf(ev));
+          if (ev.oldObject) add(ownerRequest(ev.oldObject, opts.kind), priorityOf(ev));
         }),
       );
     }
     for (const w of opts.watches ?? []) {
       this.unsubscribe.push(
         w.informer.addHandler((ev) => {
-          for (const r of w.map(ev.object)) add(r);
-          if (ev.oldObject) for (const r of w.map(ev.oldObject)) add(r);
+          for (const r of w.map(ev.object)) add(r, priorityOf(ev));
+          if (ev.oldObject) for (const r of w.map(ev.oldObject)) add(r, priorityOf(ev));
         }),
       );
     }

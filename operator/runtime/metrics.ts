@@ -35,7 +35,7 @@ export class RuntimeMetrics {
   readonly reconcileErrors: Counter<'controller'>;
   readonly reconcileDuration: Histogram<'controller'>;
   readonly queueDepth: Gauge<'controller'>;
-  readonly queueLatency: Histogram<'controller'>;
+  readonly queueLatency: Histogram<'controller' | 'priority'>;
   readonly queueRetries: Counter<'controller'>;
   readonly watchRestarts: Counter<'informer' | 'reason'>;
   readonly informerSynced: Gauge<'informer'>;
@@ -57,8 +57,8 @@ export class RuntimeMetrics {
     this.queueDepth = new Gauge({ name: `${p}workqueue_depth`, help: 'Keys waiting in the work queue, by controller.', labelNames: ['controller'], registers });
     this.queueLatency = new Histogram({
       name: `${p}workqueue_queue_duration_seconds`,
-      help: 'How long a key waited in the work queue, from the change that added it to a worker taking it, by controller.',
-      labelNames: ['controller'],
+      help: 'How long a key waited in the work queue, from the change that added it to a worker taking it, by controller and priority (low: a periodic resync).',
+      labelNames: ['controller', 'priority'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });

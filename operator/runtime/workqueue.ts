@@ -7,13 +7,20 @@
  *   marks it dirty, and `done()` puts it back in the queue afterwards;
  * - failures back off per key (`addRateLimited`: 5 ms doubling to 5 min by default; `forget` resets);
  * - `addAfter` schedules a key for later (keeping the earliest time when scheduled twice);
- * - after `shutDown()` nothing new is accepted and waiting `get()` calls return undefined.
+ * - after `shutDown()` nothing new is accepted and waiting `get()` calls return undefined;
+ * - two priorities: keys added `low` (a periodic resync's) are handed out only when no `normal` key waits, and a
+ *   waiting low key added again as `normal` (a real change) moves to the normal queue, so that a resync of
+ *   thousands of objects does not delay the changes that arrive meanwhile. Within a priority keys are first in,
+ *   first out.
  *
- * It is not a priority queue, and it has no global rate limit.
+ * It has no global rate limit.
  * {@link runWorkers} runs a bounded number of async workers over a queue.
  */
 import { KeyedBackoff, type BackoffOptions } from './backoff';
 import { realClock, type Clock, type TimerHandle } from './clock';
+
+/** `normal`: a change; `low`: a periodic resync (see {@link WorkQueue}). */
+export type QueuePriority = 'normal' | 'low';
 
 /** Options for a {@link WorkQueue}. */
 export interface WorkQueueOptions {
@@ -25,9 +32,10 @@ export interface WorkQueueOptions {
   readonly onDepthChange?: (depth: number) => void;
   /**
    * Called when a worker takes a key, with the milliseconds since the key was first added after its last take
-   * (how long a change waited for its reconcile; a key added while being processed waits until `done` too).
+   * (how long a change waited for its reconcile; a key added while being processed waits until `done` too) and the
+   * priority it was taken at (a low key promoted by a change counts from the change, as `normal`).
    */
-  readonly onLatency?: (ms: number) => void;
+  readonly onLatency?: (ms: number, priority: QueuePriority) => void;
 }
 
 /** Options for {@link WorkQueue.shutDown}. */
@@ -41,10 +49,13 @@ export class WorkQueue {
   private readonly clock: Clock;
   private readonly backoff: KeyedBackoff;
   private readonly onDepthChange?: (depth: number) => void;
-  private readonly onLatency?: (ms: number) => void;
+  private readonly onLatency?: (ms: number, priority: QueuePriority) => void;
   /** When each dirty key was added (for onLatency). */
   private readonly addedAt = new Map<string, number>();
   private readonly queue: string[] = [];
+  private readonly lowQueue: string[] = [];
+  /** Dirty keys at low priority (queued in `lowQueue`, or waiting for `done` to be queued there). */
+  private readonly low = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly delayed = new Map<string, { readyAt: number; timer: TimerHandle }>();
@@ -59,10 +70,18 @@ export class WorkQueue {
     this.onLatency = opts.onLatency;
   }
 
-  /** Queues `key` now (no-op if already queued; deferred until `done` if being processed; ignored after shutdown). */
-  add(key: string): void {
-    if (this.shuttingDown || this.dirty.has(key)) return;
+  /**
+   * Queues `key` now (no-op if already queued at this or a higher priority; deferred until `done` if being processed;
+   * ignored after shutdown). A key waiting at `low` priority and added as `normal` moves to the normal queue.
+   */
+  add(key: string, priority: QueuePriority = 'normal'): void {
+    if (this.shuttingDown) return;
+    if (this.dirty.has(key)) {
+      if (priority === 'normal' && this.low.delete(key)) this.promote(key);
+      return;
+    }
     this.dirty.add(key);
+    if (priority === 'low') this.low.add(key);
     if (this.onLatency) this.addedAt.set(key, this.clock.now());
     if (this.processing.has(key)) return;
     this.push(key);
@@ -105,7 +124,7 @@ export class WorkQueue {
    * Resolves undefined once the queue is shut down.
    */
   get(): Promise<string | undefined> {
-    const key = this.queue.shift();
+    const key = this.queue.shift() ?? this.lowQueue.shift();
     if (key !== undefined) return Promise.resolve(this.take(key));
     if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiters.push(resolve));
@@ -118,9 +137,9 @@ export class WorkQueue {
     if (this.processing.size === 0) this.idleWaiters.splice(0).forEach((f) => f());
   }
 
-  /** Keys waiting (not counting delayed or processing ones). */
+  /** Keys waiting, at either priority (not counting delayed or processing ones). */
   get depth(): number {
-    return this.queue.length;
+    return this.queue.length + this.lowQueue.length;
   }
 
   /** Keys currently being processed. */
@@ -149,6 +168,8 @@ export class WorkQueue {
       for (const { timer } of this.delayed.values()) timer.cancel();
       this.delayed.clear();
       this.queue.length = 0;
+      this.lowQueue.length = 0;
+      this.low.clear();
       this.dirty.clear();
       this.addedAt.clear();
       this.onDepthChange?.(0);
@@ -165,19 +186,29 @@ export class WorkQueue {
       waiter(this.take(key));
       return;
     }
+    (this.low.has(key) ? this.lowQueue : this.queue).push(key);
+    this.onDepthChange?.(this.depth);
+  }
+
+  /** A dirty key just raised from low to normal: its wait counts from the change; if it is queued, it moves. */
+  private promote(key: string): void {
+    if (this.onLatency) this.addedAt.set(key, this.clock.now());
+    const i = this.lowQueue.indexOf(key);
+    if (i < 0) return; // being processed: done() queues it, now at normal priority
+    this.lowQueue.splice(i, 1);
     this.queue.push(key);
-    this.onDepthChange?.(this.queue.length);
   }
 
   private take(key: string): string {
     this.dirty.delete(key);
+    const priority: QueuePriority = this.low.delete(key) ? 'low' : 'normal';
     const added = this.addedAt.get(key);
     if (added !== undefined) {
       this.addedAt.delete(key);
-      this.onLatency?.(this.clock.now() - added);
+      this.onLatency?.(this.clock.now() - added, priority);
     }
     this.processing.add(key);
-    this.onDepthChange?.(this.queue.length);
+    this.onDepthChange?.(this.depth);
     return key;
   }
 }

@@ -63,6 +63,11 @@ export class FakeInformer<T extends KubeObject = KubeObject> implements Watchabl
     this.emit({ type: 'delete', object: old });
   }
 
+  /** Emits every cached object as an update with `resync: true`, as the real informer's periodic resync does. */
+  resync(): void {
+    for (const o of [...this.objects.values()]) this.emit({ type: 'update', object: o, oldObject: o, resync: true });
+  }
+
   private emit(ev: InformerEvent<T>): void {
     for (const h of [...this.handlers]) h(ev);
   }

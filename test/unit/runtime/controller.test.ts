@@ -61,6 +61,26 @@ describe('Controller', () => {
     expect(c.queue.depth).toBe(2);
   });
 
+  it('a resync enqueues at low priority (primary and owned keys): changes meanwhile are reconciled first', async () => {
+    const seen: string[] = [];
+    const { c, primary, pods, metrics } = setup(async (req) => void seen.push(req.name));
+    for (const n of ['a', 'b', 'c']) primary.upsert(cluster(n));
+    pods.upsert(pod('b-worker', { ...KIND, name: 'b' }));
+    while (c.queue.depth > 0) c.queue.done((await c.queue.get()) as string); // drain the adds by hand
+    primary.resync();
+    pods.resync();
+    primary.upsert({ ...cluster('c'), metadata: { ...cluster('c').metadata, annotations: { changed: 'yes' } } });
+    const sig = new AbortController();
+    const done = c.start(sig.signal);
+    await flushPromises(20);
+    expect(seen).toEqual(['c', 'a', 'b']); // c's change first, then the resync in order
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/dask_operator_workqueue_queue_duration_seconds_count\{controller="daskcluster",priority="normal"\} 4/); // the three adds and the change
+    expect(text).toMatch(/dask_operator_workqueue_queue_duration_seconds_count\{controller="daskcluster",priority="low"\} 2/);
+    sig.abort();
+    await done;
+  });
+
   it('requeueAfter: 0 reconciles the key again at once (after the current run), without backoff; omitting it does not', async () => {
     let runs = 0;
     const { c } = setup(async () => (++runs < 3 ? { requeueAfter: 0 } : undefined));

@@ -182,6 +182,56 @@ describe('runWorkers', () => {
     await done;
   });
 
+  it('priorities: low keys (a resync) go only when no normal key waits; a waiting low key added as normal moves up', async () => {
+    const q = new WorkQueue();
+    for (const k of ['r1', 'r2', 'r3']) q.add(k, 'low');
+    q.add('c1');
+    q.add('r2'); // a change to an object the resync queued: promoted, behind c1
+    q.add('c1', 'low'); // already queued at normal: stays there
+    expect(q.depth).toBe(4);
+    const order = [];
+    for (let i = 0; i < 4; i++) {
+      const k = (await q.get()) as string;
+      order.push(k);
+      q.done(k);
+    }
+    expect(order).toEqual(['c1', 'r2', 'r1', 'r3']);
+    // A low key added while it is processed is queued low on done(); a normal add meanwhile raises it.
+    q.add('p', 'low');
+    expect(await q.get()).toBe('p');
+    q.add('p', 'low');
+    q.add('x', 'low');
+    q.done('p');
+    q.add('c2');
+    expect([await q.get(), await q.get(), await q.get()]).toEqual(['c2', 'x', 'p']);
+    q.done('c2');
+    q.done('x');
+    q.done('p');
+    q.add('p', 'low');
+    expect(await q.get()).toBe('p');
+    q.add('p', 'low');
+    q.add('p'); // raised while processing
+    q.add('y', 'low');
+    q.done('p');
+    expect(await q.get()).toBe('p');
+    await q.shutDown({ drain: false });
+  });
+
+  it('reports the priority a key was taken at; a promoted key waits from the change', async () => {
+    const clock = new FakeClock();
+    const waited: Array<[number, string]> = [];
+    const q = new WorkQueue({ clock, onLatency: (ms, p) => waited.push([ms, p]) });
+    q.add('r', 'low');
+    q.add('s', 'low');
+    clock.advance(40);
+    q.add('s'); // the change comes 40 ms after the resync queued it
+    clock.advance(10);
+    expect(await q.get()).toBe('s');
+    expect(await q.get()).toBe('r');
+    expect(waited).toEqual([[10, 'normal'], [50, 'low']]);
+    await q.shutDown({ drain: false });
+  });
+
   it('reports how long each key waited, from its first add to a worker taking it (adds while processing wait for done)', async () => {
     const clock = new FakeClock();
     const waited: number[] = [];
