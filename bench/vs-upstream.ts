@@ -391,8 +391,10 @@ async function floorScenario(ctx: Ctx, n: number, tag: string, timeoutMs: number
   return { up, down };
 }
 
-/** Quantile from the change in a Prometheus histogram (linear within a bucket). */
-/** The q-quantile of a histogram's observations between two scrapes, over the series whose labels include `labels`. */
+/**
+ * The q-quantile of a Prometheus histogram's observations between two scrapes (linear within a bucket), over the
+ * series whose labels include `labels` (summed when several match).
+ */
 function histogramQuantile(before: string, after: string, metric: string, labels: Record<string, string>, q: number): number | undefined {
   const buckets = (text: string) => {
     const out = new Map<number, number>();
@@ -426,7 +428,7 @@ interface ClustersRun {
   /** The operator's requests from the first create until it was quiet, by "verb resource[/subresource]". */
   applyRequests?: Record<string, number>;
   steady?: { requestsPerS: number; watchesPerS: number; cpuSecondsPerMin: number; userAgents: Record<string, number>; quietAfterMs: number | null };
-  /** resyncInWindow: the operator listed (a periodic resync) during the changes. */
+  /** resyncInWindow: the operator listed during the changes — a periodic resync (or a relist after an expired watch). */
   changes?: { requestsPerS: number; queueP50Ms?: number; queueP99Ms?: number; reconciles?: number; resyncInWindow?: boolean };
   deleteMs: number | null;
 }
