@@ -11,6 +11,7 @@ import type { RenderOptions } from '../../lib/render';
 import type { ResourceFlavor, Workload, WorkloadPriorityClass } from '../../lib/schema/kueue';
 import type { DaskApi } from './api';
 import { Expectations } from './expectations';
+import type { OwnWrites } from './own-writes';
 import type { DaskMetricsSink } from './metrics';
 
 export interface DaskCaches {
@@ -69,6 +70,8 @@ export interface DaskContext {
   readonly events: EventSinkLike;
   readonly options: DaskOperatorOptions;
   readonly expectations: Expectations;
+  /** Status writes the cache may not show yet (see own-writes.ts). */
+  readonly ownWrites: OwnWrites;
   /** A client for the cluster's scheduler, or undefined when it cannot be reached from here. */
   schedulerClient(cluster: DaskCluster): SchedulerClient | undefined;
   readonly now: () => Date;

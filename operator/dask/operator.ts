@@ -27,6 +27,7 @@ import { reconcileAutoscaler } from './autoscaler-reconciler';
 import { reconcileCluster } from './cluster-reconciler';
 import { DEFAULT_OPTIONS, type DaskCaches, type DaskContext } from './context';
 import { Expectations } from './expectations';
+import { OwnWrites } from './own-writes';
 import { DaskMetrics } from './metrics';
 import { reconcileJob } from './job-reconciler';
 import { UnionWatchable } from './union-cache';
@@ -127,6 +128,7 @@ export async function buildOperator(config: OperatorConfig, kc: KubeTarget, logg
       schedulerEnv: (env) => schedulerHttpRoutesEnv(env),
     },
     expectations: new Expectations(),
+    ownWrites: new OwnWrites(),
     schedulerClient,
     now: () => new Date(),
     logger,

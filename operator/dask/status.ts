@@ -8,10 +8,13 @@
  *   behind, or another writer got there first), the API server answers 409 and nothing is overwritten.
  * - On 409 the object is read fresh from the API server (not the cache, which may still be behind) and the status
  *   is computed again from it, a bounded number of times.
+ * - While the cache still shows a version this process's own last write replaced, the status is computed from the
+ *   object that write returned (OwnWrites), so a cache that lags behind our own writes costs no 409 and re-read.
  */
 import { isConflict } from '../runtime/kube-errors';
 import type { ObjectRef } from './api';
 import type { DaskContext } from './context';
+import type { Versioned } from './own-writes';
 import { ConditionInput, jsonEqual, setConditions } from './conditions';
 import type { Condition } from '../../lib/schema/generated/types';
 
@@ -30,15 +33,17 @@ const CONFLICT_RETRIES = 3;
  * from a fresh read; an object deleted (or replaced by a namesake with another uid) meanwhile is not an error
  * (returns undefined).
  */
-export async function updateStatus<T extends WithStatus>(ctx: Pick<DaskContext, 'api'>, ref: ObjectRef, obj: T, compute: (current: T) => object): Promise<T | undefined> {
-  let current = obj;
+export async function updateStatus<T extends WithStatus>(ctx: Pick<DaskContext, 'api' | 'ownWrites'>, ref: ObjectRef, obj: T, compute: (current: T) => object): Promise<T | undefined> {
+  const key = `${ref.plural}/${ref.namespace}/${ref.name}`;
+  let current = ctx.ownWrites.current(key, obj as T & Versioned);
   for (let attempt = 0; ; attempt++) {
     const next = compute(current) as Record<string, unknown>;
     const before = (current.status ?? {}) as Record<string, unknown>;
     if (jsonEqual({ ...before, ...next }, before)) return current;
     try {
-      const written = await ctx.api.patchStatus(ref, next, current.metadata.resourceVersion);
-      return (written as T | undefined) ?? ({ ...current, status: { ...before, ...next } } as T);
+      const written = (await ctx.api.patchStatus(ref, next, current.metadata.resourceVersion)) as T | undefined;
+      if (written) ctx.ownWrites.record(key, current, written);
+      return written ?? ({ ...current, status: { ...before, ...next } } as T);
     } catch (e) {
       if (!isConflict(e) || attempt >= CONFLICT_RETRIES) throw e;
       const fresh = (await ctx.api.get(ref)) as unknown as T | undefined;

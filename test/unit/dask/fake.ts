@@ -7,6 +7,7 @@ import type { DaskApi, ObjectRef, Plural } from '../../../operator/dask/api';
 import type { DaskCaches, DaskContext, DaskOperatorOptions } from '../../../operator/dask/context';
 import { DEFAULT_OPTIONS } from '../../../operator/dask/context';
 import { Expectations } from '../../../operator/dask/expectations';
+import { OwnWrites } from '../../../operator/dask/own-writes';
 import type { ReconcileContext } from '../../../operator/runtime/reconcile';
 import { nullLogger } from '../../../operator/runtime/logger';
 import type { SchedulerClient } from '../../../operator/scheduler';
@@ -148,12 +149,14 @@ export class FakeWorld {
       events: { event: (_o, type, reason, message) => void this.events.push({ type, reason, message }) },
       options: { ...DEFAULT_OPTIONS, ...options },
       expectations: this.expectations,
+      ownWrites: this.ownWrites,
       schedulerClient: () => this.scheduler,
       now: () => this.clock,
       logger: nullLogger,
     };
   }
   readonly expectations = new Expectations();
+  readonly ownWrites = new OwnWrites();
 
   /** Makes every Pod Running and Ready with an IP (what kwok does). */
   runAllPods(): void {
