@@ -53,7 +53,8 @@ export class WorkQueue {
   /** When each dirty key was added (for onLatency). */
   private readonly addedAt = new Map<string, number>();
   private readonly queue: string[] = [];
-  private readonly lowQueue: string[] = [];
+  /** Low-priority keys waiting, in the order they were queued (a Set: a promotion removes one in O(1)). */
+  private readonly lowQueue = new Set<string>();
   /** Dirty keys at low priority (queued in `lowQueue`, or waiting for `done` to be queued there). */
   private readonly low = new Set<string>();
   private readonly dirty = new Set<string>();
@@ -124,7 +125,7 @@ export class WorkQueue {
    * Resolves undefined once the queue is shut down.
    */
   get(): Promise<string | undefined> {
-    const key = this.queue.shift() ?? this.lowQueue.shift();
+    const key = this.queue.shift() ?? this.shiftLow();
     if (key !== undefined) return Promise.resolve(this.take(key));
     if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiters.push(resolve));
@@ -139,7 +140,7 @@ export class WorkQueue {
 
   /** Keys waiting, at either priority (not counting delayed or processing ones). */
   get depth(): number {
-    return this.queue.length + this.lowQueue.length;
+    return this.queue.length + this.lowQueue.size;
   }
 
   /** Keys currently being processed. */
@@ -168,7 +169,7 @@ export class WorkQueue {
       for (const { timer } of this.delayed.values()) timer.cancel();
       this.delayed.clear();
       this.queue.length = 0;
-      this.lowQueue.length = 0;
+      this.lowQueue.clear();
       this.low.clear();
       this.dirty.clear();
       this.addedAt.clear();
@@ -186,17 +187,23 @@ export class WorkQueue {
       waiter(this.take(key));
       return;
     }
-    (this.low.has(key) ? this.lowQueue : this.queue).push(key);
+    if (this.low.has(key)) this.lowQueue.add(key);
+    else this.queue.push(key);
     this.onDepthChange?.(this.depth);
   }
 
   /** A dirty key just raised from low to normal: its wait counts from the change; if it is queued, it moves. */
   private promote(key: string): void {
     if (this.onLatency) this.addedAt.set(key, this.clock.now());
-    const i = this.lowQueue.indexOf(key);
-    if (i < 0) return; // being processed: done() queues it, now at normal priority
-    this.lowQueue.splice(i, 1);
+    if (!this.lowQueue.delete(key)) return; // being processed: done() queues it, now at normal priority
     this.queue.push(key);
+  }
+
+  private shiftLow(): string | undefined {
+    const first = this.lowQueue.values().next();
+    if (first.done) return undefined;
+    this.lowQueue.delete(first.value);
+    return first.value;
   }
 
   private take(key: string): string {
