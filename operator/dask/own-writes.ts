@@ -64,7 +64,7 @@ export class OwnWrites {
     this.entries.set(key, { object: { ...written, metadata }, replaced, at: this.now() });
   }
 
-  /** Number of objects held (for tests and metrics). */
+  /** Number of objects held (read by the unit tests; no metric exposes it yet). */
   get size(): number {
     return this.entries.size;
   }
