@@ -6,6 +6,7 @@
  *   BENCH_SCENARIOS=workers BENCH_SIZES="100 1000" BENCH_REPEATS=5  start-up / scale / delete only
  *   BENCH_SCENARIOS=clusters BENCH_CLUSTERS=1000                    memory, steady state and queue latency
  *   BENCH_SCENARIOS=autoscalers BENCH_AUTOSCALERS=100               idle autoscalers
+ *   BENCH_CLUSTER_REPEATS=1 BENCH_AUTOSCALER_REPEATS=5               runs per operator (autoscalers: as clusters unless set)
  *   BENCH_OPERATORS=ours                                            one operator only
  *   BENCH_OURS_ARGS="--kube-api-qps=100 --kube-api-burst=200"       extra flags for ours
  *
@@ -50,6 +51,7 @@ const SIZES = env('BENCH_SIZES', '100 1000').split(/[\s,]+/).filter(Boolean).map
 const REPEATS = Number(env('BENCH_REPEATS', '5'));
 const CLUSTERS = Number(env('BENCH_CLUSTERS', '1000'));
 const CLUSTER_REPEATS = Number(env('BENCH_CLUSTER_REPEATS', '1'));
+const AUTOSCALER_REPEATS = Number(env('BENCH_AUTOSCALER_REPEATS', String(CLUSTER_REPEATS)));
 const AUTOSCALERS = Number(env('BENCH_AUTOSCALERS', '100'));
 const STEADY_MS = Number(env('BENCH_STEADY_MS', '60000'));
 const CHANGES_MS = Number(env('BENCH_CHANGES_MS', '30000'));
@@ -205,6 +207,12 @@ interface Running {
   readonly pid: number;
   /** V8 heap used (ours only). */
   heapMiB(): Promise<number | undefined>;
+  /**
+   * Ours only: a full garbage collection through the V8 inspector, then the heap used and the status writes held
+   * (`dask_operator_own_status_writes`). What is left after a full collection is what the operator retains; the heap
+   * without one also holds garbage the collector has not reached yet, which made single samples swing by ±40 MiB.
+   */
+  retained?(): Promise<{ heapMiB?: number; ownWrites?: number }>;
   metrics(): Promise<string | undefined>;
   stop(): Promise<void>;
 }
@@ -235,6 +243,36 @@ async function stopChild(child: ChildProcess, match: string): Promise<void> {
   clearTimeout(t);
 }
 
+/** An unlabelled sample of our operator's metrics (the name without the `dask_operator_` prefix). */
+function gaugeValue(text: string, name: string): number | undefined {
+  const m = new RegExp(`^(?:dask_operator_)?${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** A full garbage collection in a Node process listening with --inspect on `port` (loopback), through the DevTools protocol. */
+async function collectGarbage(port: number): Promise<void> {
+  const targets = JSON.parse((await get(`http://127.0.0.1:${port}/json/list`)).body || '[]') as { webSocketDebuggerUrl?: string }[];
+  const url = targets[0]?.webSocketDebuggerUrl;
+  if (!url) throw new Error(`bench: no inspector target on 127.0.0.1:${port}`);
+  const ws = new WebSocket(url);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('bench: the inspector did not answer HeapProfiler.collectGarbage in 60 s')), 60_000);
+      ws.onerror = () => { clearTimeout(timer); reject(new Error(`bench: inspector connection to ${url} failed`)); };
+      ws.onopen = () => ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+      ws.onmessage = (m) => {
+        const reply = JSON.parse(String(m.data)) as { id?: number; error?: { message: string } };
+        if (reply.id !== 1) return;
+        clearTimeout(timer);
+        if (reply.error) reject(new Error(`bench: HeapProfiler.collectGarbage: ${reply.error.message}`));
+        else resolve();
+      };
+    });
+  } finally {
+    ws.close();
+  }
+}
+
 function ours(): Subject {
   const main = path.join(REPO_ROOT, 'build/operator/main.js');
   const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -245,8 +283,11 @@ function ours(): Subject {
     crds: readCrds(path.join(REPO_ROOT, 'crds')),
     async start(state, logFile) {
       const port = await freePort();
+      const inspectPort = await freePort();
       const out = fs.openSync(logFile, 'a');
-      const child = spawn(process.execPath, [main, `--kubeconfig=${state.kubeconfig}`, `--namespaces=${NS}`, `--metrics-bind-address=127.0.0.1:${port}`, '--scheduler-access=none', '--log-level=warn', ...OURS_ARGS], { stdio: ['ignore', out, out] });
+      // --inspect on loopback: the bench asks V8 for a full collection before reading retained memory (the inspector
+      // costs nothing until a client connects).
+      const child = spawn(process.execPath, [`--inspect=127.0.0.1:${inspectPort}`, main, `--kubeconfig=${state.kubeconfig}`, `--namespaces=${NS}`, `--metrics-bind-address=127.0.0.1:${port}`, '--scheduler-access=none', '--log-level=warn', ...OURS_ARGS], { stdio: ['ignore', out, out] });
       fs.closeSync(out);
       await until('our operator /readyz', async () => (await get(`http://127.0.0.1:${port}/readyz`)).status === 200, 60_000);
       const metrics = async () => (await get(`http://127.0.0.1:${port}/metrics`)).body;
@@ -254,8 +295,14 @@ function ours(): Subject {
         pid: child.pid as number,
         metrics,
         async heapMiB() {
-          const m = /^(?:dask_operator_)?nodejs_heap_size_used_bytes (\S+)$/m.exec(await metrics());
-          return m ? Number(m[1]) / 2 ** 20 : undefined;
+          const v = gaugeValue(await metrics(), 'nodejs_heap_size_used_bytes');
+          return v === undefined ? undefined : v / 2 ** 20;
+        },
+        async retained() {
+          await collectGarbage(inspectPort);
+          const text = await metrics();
+          const heap = gaugeValue(text, 'nodejs_heap_size_used_bytes');
+          return { heapMiB: heap === undefined ? undefined : heap / 2 ** 20, ownWrites: gaugeValue(text, 'own_status_writes') };
         },
         stop: () => stopChild(child, main),
       };
@@ -421,7 +468,11 @@ function histogramQuantile(before: string, after: string, metric: string, labels
   return undefined;
 }
 
-interface MemPoint { pods: number; rssMiB: number; heapMiB?: number }
+/**
+ * rssMiB and heapMiB as the process has them (comparable with the earlier runs); retainedHeapMiB and ownWrites after a
+ * full garbage collection (ours only).
+ */
+interface MemPoint { pods: number; rssMiB: number; heapMiB?: number; retainedHeapMiB?: number; ownWrites?: number }
 interface ClustersRun {
   memory: MemPoint[];
   applyMs: number | null;
@@ -436,7 +487,9 @@ interface ClustersRun {
 async function clustersScenario(ctx: Ctx, op: Running, k: number, tag: string): Promise<ClustersRun> {
   const sample = async (pods: number): Promise<MemPoint> => {
     await sleep(SETTLE_MS);
-    return { pods, rssMiB: rssMiB(op.pid), heapMiB: await op.heapMiB() };
+    const point: MemPoint = { pods, rssMiB: rssMiB(op.pid), heapMiB: await op.heapMiB() };
+    const kept = await op.retained?.();
+    return kept ? { ...point, retainedHeapMiB: kept.heapMiB, ownWrites: kept.ownWrites } : point;
   };
   const memory = [await sample(0)];
   const names = Array.from({ length: k }, (_, i) => `c${tag}-${i}`);
@@ -452,7 +505,8 @@ async function clustersScenario(ctx: Ctx, op: Running, k: number, tag: string): 
     else {
       applyMs += t;
       memory.push(await sample(want));
-      log(`  ${want / 2} clusters: ${memory.at(-1)?.rssMiB.toFixed(0)} MiB RSS${memory.at(-1)?.heapMiB !== undefined ? `, ${memory.at(-1)?.heapMiB?.toFixed(0)} MiB heap` : ''}`);
+      const m = memory.at(-1);
+      log(`  ${want / 2} clusters: ${m?.rssMiB.toFixed(0)} MiB RSS${m?.heapMiB !== undefined ? `, ${m.heapMiB.toFixed(0)} MiB heap` : ''}${m?.retainedHeapMiB !== undefined ? `, ${m.retainedHeapMiB.toFixed(0)} MiB after a full GC, ${m.ownWrites ?? '?'} own status writes held` : ''}`);
     }
   }
   const run: ClustersRun = { memory, applyMs: failed ? null : applyMs, deleteMs: null };
@@ -644,20 +698,20 @@ async function main(): Promise<void> {
         }
       }
       // clusters and autoscalers: CLUSTER_REPEATS runs per operator, the order alternating.
-      const perOperator = async (what: string, size: number, tagBase: number, run: (op: Running, id: SubjectId, tag: string) => Promise<void>) => {
-        for (let r = 0; r < CLUSTER_REPEATS; r++) {
+      const perOperator = async (what: string, size: number, repeats: number, tagBase: number, run: (op: Running, id: SubjectId, tag: string) => Promise<void>) => {
+        for (let r = 0; r < repeats; r++) {
           for (const subject of r % 2 === 0 ? subjects : [...subjects].reverse()) {
-            log(`${what}: ${subject.id}, ${size} of them, run ${r + 1}/${CLUSTER_REPEATS}`);
+            log(`${what}: ${subject.id}, ${size} of them, run ${r + 1}/${repeats}`);
             await withOperator(subject, tagBase + r, (op) => run(op, subject.id, `${r}`));
             report();
           }
         }
       };
       if (scenario === 'clusters') {
-        await perOperator('clusters', CLUSTERS, 100, async (op, id, tag) => void push(results.clusters, id, await clustersScenario(ctx, op, CLUSTERS, tag)));
+        await perOperator('clusters', CLUSTERS, CLUSTER_REPEATS, 100, async (op, id, tag) => void push(results.clusters, id, await clustersScenario(ctx, op, CLUSTERS, tag)));
       }
       if (scenario === 'autoscalers') {
-        await perOperator('autoscalers', AUTOSCALERS, 200, async (op, id, tag) => void push(results.autoscalers, id, await autoscalersScenario(ctx, op, AUTOSCALERS, tag)));
+        await perOperator('autoscalers', AUTOSCALERS, AUTOSCALER_REPEATS, 200, async (op, id, tag) => void push(results.autoscalers, id, await autoscalersScenario(ctx, op, AUTOSCALERS, tag)));
       }
     }
     await pods.stop();
@@ -682,7 +736,8 @@ function commandVariables(): string[] {
   if (SCENARIOS.includes('workers')) vars.push(`BENCH_SIZES="${SIZES.join(' ')}"`, `BENCH_REPEATS=${REPEATS}`);
   if (SCENARIOS.includes('clusters')) vars.push(`BENCH_CLUSTERS=${CLUSTERS}`);
   if (SCENARIOS.includes('autoscalers')) vars.push(`BENCH_AUTOSCALERS=${AUTOSCALERS}`);
-  if (SCENARIOS.includes('clusters') || SCENARIOS.includes('autoscalers')) vars.push(`BENCH_CLUSTER_REPEATS=${CLUSTER_REPEATS}`);
+  if (SCENARIOS.includes('clusters')) vars.push(`BENCH_CLUSTER_REPEATS=${CLUSTER_REPEATS}`);
+  if (SCENARIOS.includes('autoscalers')) vars.push(`BENCH_AUTOSCALER_REPEATS=${AUTOSCALER_REPEATS}`);
   if (OURS_ARGS.length > 0) vars.push(`BENCH_OURS_ARGS="${OURS_ARGS.join(' ')}"`);
   return vars;
 }
@@ -765,6 +820,18 @@ function writeReport(
       const runs = results.clusters.get(id) ?? [];
       if (runs[0]) memSeries.push({ label: `${label(id)} RSS`, points: runs[0].memory.map((m) => ({ x: m.pods, y: m.rssMiB })) });
       if (runs[0]?.memory[0]?.heapMiB !== undefined) memSeries.push({ label: `${label(id)} V8 heap`, points: runs[0].memory.map((m) => ({ x: m.pods, y: m.heapMiB ?? null })) });
+      if (runs[0]?.memory[0]?.retainedHeapMiB !== undefined) memSeries.push({ label: `${label(id)} V8 heap after a full GC`, points: runs[0].memory.map((m) => ({ x: m.pods, y: m.retainedHeapMiB ?? null })) });
+    }
+    const retainedRuns = ids.flatMap((id) => (results.clusters.get(id) ?? []).map((run, i) => ({ id, i, run }))).filter(({ run }) => run.memory[0]?.retainedHeapMiB !== undefined);
+    if (retainedRuns.length > 0) {
+      md.push('', 'Retained memory (ours): V8 heap used after a full garbage collection (requested through the inspector) and the status writes held for read-your-own-writes (`dask_operator_own_status_writes`), at each sample:', '');
+      md.push('| operator | run | managed Pods → heap after GC (own status writes held) | retained heap per managed Pod |', '| --- | --- | --- | --- |');
+      for (const { id, i, run } of retainedRuns) {
+        const first = run.memory[0];
+        const last = run.memory.at(-1) ?? first;
+        const slope = last.pods > 0 && first.retainedHeapMiB !== undefined && last.retainedHeapMiB !== undefined ? `${((last.retainedHeapMiB - first.retainedHeapMiB) / last.pods).toFixed(4)} MiB` : '–';
+        md.push(`| ${id} | ${i + 1} | ${run.memory.map((m) => `${m.pods} → ${m.retainedHeapMiB?.toFixed(1) ?? '?'} MiB (${m.ownWrites ?? '?'})`).join(', ')} | ${slope} |`);
+      }
     }
     md.push('', `Steady-state User-Agents: ${ids.map((id) => `${id}: ${JSON.stringify(results.clusters.get(id)?.[0]?.steady?.userAgents ?? {})}`).join('; ')}.`, '');
     for (const id of ids) {
@@ -779,6 +846,13 @@ function writeReport(
   if (results.autoscalers.size > 0) {
     md.push(`## ${AUTOSCALERS} idle DaskAutoscalers`, '', 'Over 60 s, after every cluster was Ready and 20 s of settling.', '', '| operator | all Ready | CPU-seconds per minute | API requests per minute | User-Agents |', '| --- | --- | --- | --- | --- |');
     for (const id of ids) for (const run of results.autoscalers.get(id) ?? []) md.push(`| ${id} | ${run.ready ? 'yes' : 'no (timed out)'} | ${run.cpuSecondsPerMin.toFixed(2)} | ${run.requestsPerMin.toFixed(0)} | ${JSON.stringify(run.userAgents)} |`);
+    for (const id of ids) {
+      const runs = results.autoscalers.get(id) ?? [];
+      if (runs.length < 2) continue;
+      const cpu = runs.map((r) => r.cpuSecondsPerMin);
+      const reqs = runs.map((r) => r.requestsPerMin);
+      md.push(`| **${id}, median / p90 of ${runs.length}** | ${runs.filter((r) => r.ready).length}/${runs.length} | ${median(cpu).toFixed(2)} / ${p90(cpu).toFixed(2)} | ${median(reqs).toFixed(0)} / ${p90(reqs).toFixed(0)} | |`);
+    }
     md.push('');
   }
   const base = path.join(REPO_ROOT, 'bench', 'results', `vs-upstream-${date}`);

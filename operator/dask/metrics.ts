@@ -37,6 +37,11 @@ export interface DaskMetricsSink {
 export interface DaskMetricsOptions {
   /** Metric name prefix. @default 'dask_operator_' */
   readonly prefix?: string;
+  /**
+   * The status writes the cache has not shown yet (operator/dask/own-writes.ts), exposed as
+   * `own_status_writes`. @default no such series
+   */
+  readonly ownWrites?: { readonly size: number };
 }
 
 export class DaskMetrics implements DaskMetricsSink {
@@ -118,6 +123,18 @@ export class DaskMetrics implements DaskMetricsSink {
         }
       },
     });
+
+    const ownWrites = opts.ownWrites;
+    if (ownWrites) {
+      new Gauge({
+        name: `${p}own_status_writes`,
+        help: 'Objects whose last status write by this process the informer cache had not shown when last looked up (read-your-own-writes entries; each is dropped at the object\'s next reconcile or after 60 s).',
+        registers,
+        collect() {
+          this.set(ownWrites.size);
+        },
+      });
+    }
 
     this.scaleDowns = new Counter({
       name: `${p}scale_downs_total`,

@@ -82,7 +82,8 @@ export async function buildOperator(config: OperatorConfig, kc: KubeTarget, logg
   // one per cluster while a thousand are applied at once, waits behind --event-qps, not in front of reconciles.
   const eventLimiter = Number.isFinite(config.eventQps) ? new TokenBucket({ qps: config.eventQps, burst: config.eventBurst }) : undefined;
   const events = new EventRecorder({ sink: kubeEventSink(writer.withRateLimiter(eventLimiter)), logger, metrics });
-  const daskMetrics = new DaskMetrics(metrics.registry, caches);
+  const ownWrites = new OwnWrites();
+  const daskMetrics = new DaskMetrics(metrics.registry, caches, { ownWrites });
 
   const inPod = Boolean(process.env.KUBERNETES_SERVICE_HOST);
   // In a pod, schedulers are reached by their Service DNS names; outside, through the API server's service proxy.
@@ -128,7 +129,7 @@ export async function buildOperator(config: OperatorConfig, kc: KubeTarget, logg
       schedulerEnv: (env) => schedulerHttpRoutesEnv(env),
     },
     expectations: new Expectations(),
-    ownWrites: new OwnWrites(),
+    ownWrites,
     schedulerClient,
     now: () => new Date(),
     logger,

@@ -64,7 +64,7 @@ export class OwnWrites {
     this.entries.set(key, { object: { ...written, metadata }, replaced, at: this.now() });
   }
 
-  /** Number of objects held (read by the unit tests; no metric exposes it yet). */
+  /** Number of objects held (the `dask_operator_own_status_writes` gauge). */
   get size(): number {
     return this.entries.size;
   }

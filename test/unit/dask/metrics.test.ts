@@ -138,3 +138,29 @@ describe('DaskCluster readiness during a rollout of the default group', () => {
     expect(cond('Ready')?.status).toBe('True');
   });
 });
+
+describe('own status writes held (read-your-own-writes entries)', () => {
+  test('dask_operator_own_status_writes counts the entries at scrape time; none are left once every object was reconciled after its last write', async () => {
+    const w = new FakeWorld();
+    const cluster = dropNulls(loadYaml('test/fixtures/seed/my-cluster.yaml')[0]) as unknown as DaskCluster;
+    cluster.metadata = { name: 'my-cluster', namespace: NS, uid: 'cluster-uid', generation: 1 };
+    w.stores.daskclusters.put(cluster as never);
+    const registry = new Registry();
+    const metrics = new DaskMetrics(registry, w.context().caches as DaskCaches, { ownWrites: w.ownWrites });
+    const ctx = () => ({ ...w.context(), metrics });
+    expect(await sample(registry, 'dask_operator_own_status_writes', {})).toBe(0);
+    await reconcileCluster(ctx(), req('my-cluster'), rc); // writes the cluster's first status
+    expect(w.ownWrites.size).toBeGreaterThan(0);
+    expect(await sample(registry, 'dask_operator_own_status_writes', {})).toBe(w.ownWrites.size);
+    await converge(w, ctx);
+    // One more reconcile of each object after the last write: what it read from the cache was the written version.
+    await reconcileCluster(ctx(), req('my-cluster'), rc);
+    await reconcileWorkerGroup(ctx(), req('my-cluster-default'), rc);
+    expect(await sample(registry, 'dask_operator_own_status_writes', {})).toBe(0);
+  });
+
+  test('without an OwnWrites the series is not served', async () => {
+    const { registry } = setup(1);
+    expect(await sample(registry, 'dask_operator_own_status_writes', {})).toBeUndefined();
+  });
+});
