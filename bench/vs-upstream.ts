@@ -143,7 +143,14 @@ function rssMiB(pid: number): number {
 
 // ---- the audit log: one line per request (stage RequestReceived), attributed by User-Agent -------------------------
 
-interface AuditEvent { userAgent?: string; verb: string; objectRef?: { resource?: string; subresource?: string } }
+interface AuditEvent { userAgent?: string; verb: string; requestURI?: string; objectRef?: { resource?: string; subresource?: string } }
+
+/** What a request was for: its resource[/subresource], or for a non-resource URL `/version` or `discovery` (the API group lists). */
+function requestKind(e: AuditEvent): string {
+  if (e.objectRef?.resource) return `${e.verb} ${e.objectRef.resource}${e.objectRef.subresource ? `/${e.objectRef.subresource}` : ''}`;
+  const p = (e.requestURI ?? '?').split('?')[0];
+  return `${e.verb} ${p.startsWith('/version') ? '/version' : p.startsWith('/api') ? 'discovery' : p}`;
+}
 
 class AuditLog {
   constructor(readonly file: string) {}
@@ -191,7 +198,7 @@ function countRequests(events: AuditEvent[]): RequestCount {
       c.operator++;
       if (e.verb === 'watch') c.operatorWatches++;
       if (e.verb === 'list') c.operatorLists++;
-      const kind = `${e.verb} ${e.objectRef?.resource ?? '?'}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
+      const kind = requestKind(e);
       c.operatorByKind[kind] = (c.operatorByKind[kind] ?? 0) + 1;
       const key = (e.userAgent ?? '(none)').split(' ')[0];
       c.userAgents[key] = (c.userAgents[key] ?? 0) + 1;
@@ -212,7 +219,7 @@ interface Running {
    * (`dask_operator_own_status_writes`). What is left after a full collection is what the operator retains; the heap
    * without one also holds garbage the collector has not reached yet, which made single samples swing by ±40 MiB.
    */
-  retained?(): Promise<{ heapMiB?: number; ownWrites?: number }>;
+  retained?(): Promise<{ heapMiB?: number; rssMiB: number; ownWrites?: number }>;
   metrics(): Promise<string | undefined>;
   stop(): Promise<void>;
 }
@@ -302,7 +309,7 @@ function ours(): Subject {
           await collectGarbage(inspectPort);
           const text = await metrics();
           const heap = gaugeValue(text, 'nodejs_heap_size_used_bytes');
-          return { heapMiB: heap === undefined ? undefined : heap / 2 ** 20, ownWrites: gaugeValue(text, 'own_status_writes') };
+          return { heapMiB: heap === undefined ? undefined : heap / 2 ** 20, rssMiB: rssMiB(child.pid as number), ownWrites: gaugeValue(text, 'own_status_writes') };
         },
         stop: () => stopChild(child, main),
       };
@@ -472,13 +479,13 @@ function histogramQuantile(before: string, after: string, metric: string, labels
  * rssMiB and heapMiB as the process has them (comparable with the earlier runs); retainedHeapMiB and ownWrites after a
  * full garbage collection (ours only).
  */
-interface MemPoint { pods: number; rssMiB: number; heapMiB?: number; retainedHeapMiB?: number; ownWrites?: number }
+interface MemPoint { pods: number; rssMiB: number; heapMiB?: number; retainedHeapMiB?: number; rssAfterGcMiB?: number; ownWrites?: number }
 interface ClustersRun {
   memory: MemPoint[];
   applyMs: number | null;
   /** The operator's requests from the first create until it was quiet, by "verb resource[/subresource]". */
   applyRequests?: Record<string, number>;
-  steady?: { requestsPerS: number; watchesPerS: number; cpuSecondsPerMin: number; userAgents: Record<string, number>; quietAfterMs: number | null };
+  steady?: { requestsPerS: number; watchesPerS: number; cpuSecondsPerMin: number; userAgents: Record<string, number>; quietAfterMs: number | null; retainedHeapMiB?: number; ownWrites?: number };
   /** resyncInWindow: the operator listed during the changes — a periodic resync (or a relist after an expired watch). */
   changes?: { requestsPerS: number; queueP50Ms?: number; queueP99Ms?: number; reconciles?: number; resyncInWindow?: boolean };
   deleteMs: number | null;
@@ -489,7 +496,7 @@ async function clustersScenario(ctx: Ctx, op: Running, k: number, tag: string): 
     await sleep(SETTLE_MS);
     const point: MemPoint = { pods, rssMiB: rssMiB(op.pid), heapMiB: await op.heapMiB() };
     const kept = await op.retained?.();
-    return kept ? { ...point, retainedHeapMiB: kept.heapMiB, ownWrites: kept.ownWrites } : point;
+    return kept ? { ...point, retainedHeapMiB: kept.heapMiB, rssAfterGcMiB: kept.rssMiB, ownWrites: kept.ownWrites } : point;
   };
   const memory = [await sample(0)];
   const names = Array.from({ length: k }, (_, i) => `c${tag}-${i}`);
@@ -506,7 +513,7 @@ async function clustersScenario(ctx: Ctx, op: Running, k: number, tag: string): 
       applyMs += t;
       memory.push(await sample(want));
       const m = memory.at(-1);
-      log(`  ${want / 2} clusters: ${m?.rssMiB.toFixed(0)} MiB RSS${m?.heapMiB !== undefined ? `, ${m.heapMiB.toFixed(0)} MiB heap` : ''}${m?.retainedHeapMiB !== undefined ? `, ${m.retainedHeapMiB.toFixed(0)} MiB after a full GC, ${m.ownWrites ?? '?'} own status writes held` : ''}`);
+      log(`  ${want / 2} clusters: ${m?.rssMiB.toFixed(0)} MiB RSS${m?.heapMiB !== undefined ? `, ${m.heapMiB.toFixed(0)} MiB heap` : ''}${m?.retainedHeapMiB !== undefined ? `; after a full GC ${m.retainedHeapMiB.toFixed(0)} MiB heap, ${m.rssAfterGcMiB?.toFixed(0)} MiB RSS, ${m.ownWrites ?? '?'} own status writes held` : ''}`);
     }
   }
   const run: ClustersRun = { memory, applyMs: failed ? null : applyMs, deleteMs: null };
@@ -539,7 +546,10 @@ async function clustersScenario(ctx: Ctx, op: Running, k: number, tag: string): 
       userAgents: steady.userAgents,
       quietAfterMs,
     };
-    log(`  steady: ${run.steady.requestsPerS.toFixed(2)} requests/s (${run.steady.watchesPerS.toFixed(2)} watches/s), ${run.steady.cpuSecondsPerMin.toFixed(2)} CPU-s/min`);
+    // Quiet, then idle for the window: every status write has been seen by the cache, so no entry should be left.
+    const idleKept = await op.retained?.();
+    if (idleKept) run.steady = { ...run.steady, retainedHeapMiB: idleKept.heapMiB, ownWrites: idleKept.ownWrites };
+    log(`  steady: ${run.steady.requestsPerS.toFixed(2)} requests/s (${run.steady.watchesPerS.toFixed(2)} watches/s), ${run.steady.cpuSecondsPerMin.toFixed(2)} CPU-s/min${idleKept ? `; then ${idleKept.heapMiB?.toFixed(1)} MiB heap after a full GC, ${idleKept.ownWrites ?? '?'} own status writes held` : ''}`);
     mark = ctx.audit.mark();
     const before = await op.metrics();
     const total0 = before ? sumSeries(before, 'dask_operator_reconcile_total', 'daskcluster') : undefined;
@@ -825,12 +835,13 @@ function writeReport(
     const retainedRuns = ids.flatMap((id) => (results.clusters.get(id) ?? []).map((run, i) => ({ id, i, run }))).filter(({ run }) => run.memory[0]?.retainedHeapMiB !== undefined);
     if (retainedRuns.length > 0) {
       md.push('', 'Retained memory (ours): V8 heap used after a full garbage collection (requested through the inspector) and the status writes held for read-your-own-writes (`dask_operator_own_status_writes`), at each sample:', '');
-      md.push('| operator | run | managed Pods → heap after GC (own status writes held) | retained heap per managed Pod |', '| --- | --- | --- | --- |');
+      md.push(`| operator | run | ${SETTLE_MS / 1000} s after each quarter Ready: managed Pods → heap after GC (RSS after it) (own status writes held) | retained heap per managed Pod | idle (quiet, then ${STEADY_MS / 1000} s): heap after GC (own status writes held) |`, '| --- | --- | --- | --- | --- |');
       for (const { id, i, run } of retainedRuns) {
         const first = run.memory[0];
         const last = run.memory.at(-1) ?? first;
         const slope = last.pods > 0 && first.retainedHeapMiB !== undefined && last.retainedHeapMiB !== undefined ? `${((last.retainedHeapMiB - first.retainedHeapMiB) / last.pods).toFixed(4)} MiB` : '–';
-        md.push(`| ${id} | ${i + 1} | ${run.memory.map((m) => `${m.pods} → ${m.retainedHeapMiB?.toFixed(1) ?? '?'} MiB (${m.ownWrites ?? '?'})`).join(', ')} | ${slope} |`);
+        const idle = run.steady?.retainedHeapMiB !== undefined ? `${run.steady.retainedHeapMiB.toFixed(1)} MiB (${run.steady.ownWrites ?? '?'})` : '–';
+        md.push(`| ${id} | ${i + 1} | ${run.memory.map((m) => `${m.pods} → ${m.retainedHeapMiB?.toFixed(1) ?? '?'} MiB${m.rssAfterGcMiB !== undefined ? ` (RSS ${m.rssAfterGcMiB.toFixed(0)})` : ''} (${m.ownWrites ?? '?'})`).join(', ')} | ${slope} | ${idle} |`);
       }
     }
     md.push('', `Steady-state User-Agents: ${ids.map((id) => `${id}: ${JSON.stringify(results.clusters.get(id)?.[0]?.steady?.userAgents ?? {})}`).join('; ')}.`, '');

@@ -19,10 +19,13 @@ import { ConditionInput, jsonEqual, setConditions } from './conditions';
 import type { Condition } from '../../lib/schema/generated/types';
 
 /** What a status-bearing object looks like to this module. */
-export interface WithStatus {
-  readonly metadata: { readonly resourceVersion?: string; readonly generation?: number; readonly uid?: string };
+export interface WithStatus extends Versioned {
+  readonly metadata: Versioned['metadata'] & { readonly generation?: number };
   readonly status?: object;
 }
+
+/** The key of an object's own-writes entry. */
+const ownWritesKey = (ref: ObjectRef): string => `${ref.plural}/${ref.namespace}/${ref.name}`;
 
 /** Tries after the first conflict before giving up (the reconcile then fails and is retried with backoff). */
 const CONFLICT_RETRIES = 3;
@@ -34,8 +37,8 @@ const CONFLICT_RETRIES = 3;
  * (returns undefined).
  */
 export async function updateStatus<T extends WithStatus>(ctx: Pick<DaskContext, 'api' | 'ownWrites'>, ref: ObjectRef, obj: T, compute: (current: T) => object): Promise<T | undefined> {
-  const key = `${ref.plural}/${ref.namespace}/${ref.name}`;
-  let current = ctx.ownWrites.current(key, obj as T & Versioned);
+  const key = ownWritesKey(ref);
+  let current = ctx.ownWrites.current(key, obj);
   for (let attempt = 0; ; attempt++) {
     const next = compute(current) as Record<string, unknown>;
     const before = (current.status ?? {}) as Record<string, unknown>;
