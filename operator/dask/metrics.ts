@@ -128,7 +128,7 @@ export class DaskMetrics implements DaskMetricsSink {
     if (ownWrites) {
       new Gauge({
         name: `${p}own_status_writes`,
-        help: 'Objects whose last status write by this process the informer cache had not shown when last looked up (read-your-own-writes entries; each is dropped at the object\'s next reconcile or after 60 s).',
+        help: 'Objects whose last status write by this process the informer cache had not shown when last looked up (read-your-own-writes entries; each goes at the object\'s next reconcile, or expires after 60 s and is swept at the next status write).',
         registers,
         collect() {
           this.set(ownWrites.size);
