@@ -170,6 +170,9 @@ describe('scheduler access (dns)', () => {
     const fdsPeak = await metric('dask_operator_process_open_fds');
     // 50 scheduler sockets more; idle keep-alive connections to the API server may close meanwhile.
     expect(fdsPeak).toBeGreaterThanOrEqual(fdsBefore + 50 - MAX_IDLE_API_CONNECTIONS);
+    // The running operator serves the read-your-own-writes gauge, and 50 clusters' status writes leave no entry behind
+    // once each cluster was reconciled after its last write.
+    await eventually(() => metric('dask_operator_own_status_writes'), { describe: 'no own status write held', timeoutMs: 60_000, intervalMs: 500, until: (n) => n === 0 });
 
     await kubectl(['delete', '-n', ns.name, 'daskcluster', ...POOL, '--wait=false']);
     const after = await eventually(async () => ({ clients: await metric('dask_operator_scheduler_clients'), sockets: scheduler.sockets.size, fds: await metric('dask_operator_process_open_fds') }), {
