@@ -42,40 +42,40 @@ import { loadKubeTarget } from '../operator/runtime/kubeconfig';
 import { KubeHttpError, KubeRest } from '../operator/runtime/rest';
 import { Informer } from '../operator/runtime/informer';
 import type { KubeObject } from '../operator/runtime/object';
-import { BenchTimeout, get, median, p90, until } from './support';
+import { BenchTimeout, get, median, until } from './support';
+import { DEFAULT_SETTINGS, fmt, renderReport, type AutoscalersRun, type ClustersRun, type ForcedCleanup, type MemPoint, type RawResults, type ReportSettings, type SubjectId, type WorkersRun } from './vs-upstream-report';
 
 const env = (name: string, dflt: string): string => process.env[name] ?? dflt;
 const SCENARIOS = env('BENCH_SCENARIOS', 'workers clusters autoscalers').split(/[\s,]+/).filter(Boolean);
 const OPERATORS = env('BENCH_OPERATORS', 'ours upstream').split(/[\s,]+/).filter(Boolean) as SubjectId[];
-const SIZES = env('BENCH_SIZES', '100 1000').split(/[\s,]+/).filter(Boolean).map(Number);
+const SIZES = env('BENCH_SIZES', DEFAULT_SETTINGS.sizes.join(' ')).split(/[\s,]+/).filter(Boolean).map(Number);
 const REPEATS = Number(env('BENCH_REPEATS', '5'));
-const CLUSTERS = Number(env('BENCH_CLUSTERS', '1000'));
+const CLUSTERS = Number(env('BENCH_CLUSTERS', String(DEFAULT_SETTINGS.clusters)));
 const CLUSTER_REPEATS = Number(env('BENCH_CLUSTER_REPEATS', '1'));
 const AUTOSCALER_REPEATS = Number(env('BENCH_AUTOSCALER_REPEATS', String(CLUSTER_REPEATS)));
-const AUTOSCALERS = Number(env('BENCH_AUTOSCALERS', '100'));
+const AUTOSCALERS = Number(env('BENCH_AUTOSCALERS', String(DEFAULT_SETTINGS.autoscalers)));
 /** How long the autoscalers scenario waits for its objects to go before the bench removes what finalizers hold. */
-const AUTOSCALER_CLEANUP_TIMEOUT_MS = Number(env('BENCH_AUTOSCALER_CLEANUP_TIMEOUT_MS', '180000'));
-const STEADY_MS = Number(env('BENCH_STEADY_MS', '60000'));
+const AUTOSCALER_CLEANUP_TIMEOUT_MS = Number(env('BENCH_AUTOSCALER_CLEANUP_TIMEOUT_MS', String(DEFAULT_SETTINGS.autoscalerCleanupTimeoutMs)));
+const STEADY_MS = Number(env('BENCH_STEADY_MS', String(DEFAULT_SETTINGS.steadyMs)));
 const CHANGES_MS = Number(env('BENCH_CHANGES_MS', '30000'));
 const CHANGES_PER_S = 10;
-const QUIET_TIMEOUT_MS = Number(env('BENCH_QUIET_TIMEOUT_MS', '180000'));
+const QUIET_TIMEOUT_MS = Number(env('BENCH_QUIET_TIMEOUT_MS', String(DEFAULT_SETTINGS.quietTimeoutMs)));
 /** Extra flags for our operator (e.g. "--kube-api-qps=100 --kube-api-burst=200"); the report names them. */
 /** Appended to the result files' names (runs of the same scenarios on one day). */
 const TAG = env('BENCH_TAG', '');
 const OURS_ARGS = env('BENCH_OURS_ARGS', '').split(/\s+/).filter(Boolean);
-const SCALE_DOWN_TIMEOUT_MS = Number(env('BENCH_SCALE_DOWN_TIMEOUT_MS', '60000'));
-const SETTLE_MS = 10_000;
+const SCALE_DOWN_TIMEOUT_MS = Number(env('BENCH_SCALE_DOWN_TIMEOUT_MS', String(DEFAULT_SETTINGS.scaleDownTimeoutMs)));
+const SETTLE_MS = DEFAULT_SETTINGS.settleMs;
 /** Timeout of each quarter of the clusters scenario's apply. */
 const CLUSTER_STEP_TIMEOUT_MS = Number(env('BENCH_CLUSTER_STEP_TIMEOUT_MS', '600000'));
 /** Timeout of the clusters scenario's delete (upstream took 156 s for 250 clusters). */
 const CLUSTER_DELETE_TIMEOUT_MS = Number(env('BENCH_CLUSTER_DELETE_TIMEOUT_MS', '1800000'));
-const STEP_TIMEOUT_MS = Number(env('BENCH_TIMEOUT_MS', '600000'));
+const STEP_TIMEOUT_MS = Number(env('BENCH_TIMEOUT_MS', String(DEFAULT_SETTINGS.stepTimeoutMs)));
 const NS = 'bench';
 const UA = 'cdk8s-dask-bench';
 const DASK = '/apis/kubernetes.dask.org/v1';
 const UPSTREAM_PKG = path.join(REPO_ROOT, '.venv/lib/python3.11/site-packages/dask_kubernetes');
 
-type SubjectId = 'ours' | 'upstream';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => process.stderr.write(`[vs-upstream ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
@@ -355,6 +355,10 @@ interface Ctx {
   rest: KubeRest;
   pods: Informer<Pod>;
   audit: AuditLog;
+  /** What runs now (e.g. "clusters, ours, run 2"), for the record of forced clean-ups. */
+  phase: string;
+  /** Clean-ups that timed out and had the bench remove finalizers: the report lists them. */
+  forced: ForcedCleanup[];
 }
 
 const seed = dropNulls(loadYaml('test/fixtures/seed/my-cluster.yaml')[0]) as object;
@@ -404,9 +408,10 @@ async function swapCrds(ctx: Ctx, subject: Subject): Promise<void> {
  * or null if it did not happen within `timeoutMs`: then the objects still held by finalizers (an operator that did
  * not finish its deletion handlers: upstream's kopf, whose autoscaler timers keep retrying a scheduler it cannot
  * reach) have their finalizers removed by the bench, so that the next run starts from an empty namespace. The caller
- * reports the timeout and the count; only if the namespace is still not empty after that does this throw.
+ * reports the timeout and the count, and the clean-up is recorded in `ctx.forced` (with `what`, for the report); only if
+ * the namespace is still not empty after that does this throw.
  */
-async function clearNamespace(ctx: Ctx, timeoutMs = 600_000): Promise<{ ms: number | null; finalizersRemoved: number }> {
+async function clearNamespace(ctx: Ctx, what: string, timeoutMs = 600_000): Promise<{ ms: number | null; finalizersRemoved: number }> {
   const plurals = ['daskclusters', 'daskworkergroups', 'daskautoscalers'];
   type Listed = { metadata?: { name?: string; deletionTimestamp?: string; finalizers?: string[] } };
   const list = async (plural: string) => (await ctx.rest.request<{ items: Listed[] }>('GET', `${DASK}/namespaces/${NS}/${plural}`)).items;
@@ -429,6 +434,7 @@ async function clearNamespace(ctx: Ctx, timeoutMs = 600_000): Promise<{ ms: numb
     finalizersRemoved += held.length;
   }
   log(`  the namespace was not empty after ${Math.round(timeoutMs / 1000)} s; removed the finalizers of ${finalizersRemoved} Dask objects being deleted`);
+  ctx.forced.push({ during: `${ctx.phase}: ${what}`, finalizersRemoved });
   await until('an empty namespace (finalizers removed by the bench)', empty, 300_000, 500);
   return { ms: null, finalizersRemoved };
 }
@@ -437,8 +443,6 @@ const createCluster = (ctx: Ctx, name: string, workers: number) => ctx.rest.requ
 const deleteCluster = (ctx: Ctx, name: string) => ctx.rest.request('DELETE', `${DASK}/namespaces/${NS}/daskclusters/${name}`);
 const scaleCluster = (ctx: Ctx, name: string, workers: number) =>
   ctx.rest.request('PATCH', `${DASK}/namespaces/${NS}/daskclusters/${name}`, { body: { spec: { worker: { replicas: workers } } }, contentType: 'application/merge-patch+json' });
-
-interface WorkersRun { up: number | null; down: number | null; requestsPerWorker?: { operator: number; kcm: number; scheduler: number }; scale?: { up: number | null; down: number | null }; userAgents?: Record<string, number> }
 
 async function workersScenario(ctx: Ctx, n: number, tag: string, withScale: boolean, timeoutMs: number): Promise<WorkersRun> {
   const name = `w${tag}`;
@@ -455,7 +459,7 @@ async function workersScenario(ctx: Ctx, n: number, tag: string, withScale: bool
   }
   // After a scale run the delete starts from another count (not comparable): not timed, just cleared.
   if (!withScale) run.down = await timed(`every Pod of ${name} gone`, timeoutMs, () => deleteCluster(ctx, name), () => podsOf(ctx, name).length === 0);
-  await clearNamespace(ctx);
+  await clearNamespace(ctx, `after ${name}`);
   return run;
 }
 
@@ -497,22 +501,6 @@ function histogramQuantile(before: string, after: string, metric: string, labels
     prevN = n;
   }
   return undefined;
-}
-
-/**
- * rssMiB and heapMiB as the process has them (comparable with the earlier runs); retainedHeapMiB and ownWrites after a
- * full garbage collection (ours only).
- */
-interface MemPoint { pods: number; rssMiB: number; heapMiB?: number; retainedHeapMiB?: number; rssAfterGcMiB?: number; ownWrites?: number }
-interface ClustersRun {
-  memory: MemPoint[];
-  applyMs: number | null;
-  /** The operator's requests from the first create until it was quiet, by "verb resource[/subresource]". */
-  applyRequests?: Record<string, number>;
-  steady?: { requestsPerS: number; watchesPerS: number; cpuSecondsPerMin: number; userAgents: Record<string, number>; quietAfterMs: number | null; retainedHeapMiB?: number; ownWrites?: number };
-  /** resyncInWindow: the operator listed during the changes — a periodic resync (or a relist after an expired watch). */
-  changes?: { requestsPerS: number; queueP50Ms?: number; queueP99Ms?: number; reconciles?: number; resyncInWindow?: boolean };
-  deleteMs: number | null;
 }
 
 async function clustersScenario(ctx: Ctx, op: Running, k: number, tag: string): Promise<ClustersRun> {
@@ -605,7 +593,7 @@ async function clustersScenario(ctx: Ctx, op: Running, k: number, tag: string): 
     log(`  ${i} changes: ${run.changes.requestsPerS.toFixed(2)} requests/s${q50 !== undefined ? `, queue wait p50 ${run.changes.queueP50Ms?.toFixed(1)} ms, p99 ${run.changes.queueP99Ms?.toFixed(1)} ms` : ''}`);
   }
   run.deleteMs = await timed(`every Pod gone (${k} clusters deleted)`, CLUSTER_DELETE_TIMEOUT_MS, () => each(names, 10, (n) => deleteCluster(ctx, n).catch(() => undefined)), () => ctx.pods.list(NS).length === 0);
-  await clearNamespace(ctx);
+  await clearNamespace(ctx, 'after the delete');
   return run;
 }
 
@@ -613,17 +601,6 @@ function sumSeries(text: string, metric: string, controller: string): number {
   let sum = 0;
   for (const m of text.matchAll(new RegExp(`^${metric}\\{(?=[^}]*controller="${controller}")[^}]*\\} (\\S+)$`, 'gm'))) sum += Number(m[1]);
   return sum;
-}
-
-interface AutoscalersRun {
-  ready: boolean;
-  cpuSecondsPerMin: number;
-  requestsPerMin: number;
-  userAgents: Record<string, number>;
-  /** Deleting the clusters and autoscalers until all are gone (null: not within AUTOSCALER_CLEANUP_TIMEOUT_MS). */
-  deleteMs?: number | null;
-  /** Objects the bench had to remove finalizers from after that timeout. */
-  finalizersRemoved?: number;
 }
 
 async function autoscalersScenario(ctx: Ctx, op: Running, a: number, tag: string): Promise<AutoscalersRun> {
@@ -647,7 +624,7 @@ async function autoscalersScenario(ctx: Ctx, op: Running, a: number, tag: string
   const c = countRequests(ctx.audit.since(mark));
   const run = { ready, cpuSecondsPerMin: ((cpuSeconds(op.pid) - cpu0) * 60_000) / STEADY_MS, requestsPerMin: (c.operator * 60_000) / STEADY_MS, userAgents: c.userAgents };
   log(`  ${a} idle autoscalers: ${run.cpuSecondsPerMin.toFixed(2)} CPU-s/min, ${run.requestsPerMin.toFixed(0)} requests/min`);
-  const cleared = await clearNamespace(ctx, AUTOSCALER_CLEANUP_TIMEOUT_MS);
+  const cleared = await clearNamespace(ctx, 'the timed delete', AUTOSCALER_CLEANUP_TIMEOUT_MS);
   log(`  delete → all gone: ${cleared.ms === null ? `not within ${AUTOSCALER_CLEANUP_TIMEOUT_MS / 1000} s (finalizers of ${cleared.finalizersRemoved} objects removed by the bench)` : fmt(cleared.ms)}`);
   return { ...run, deleteMs: cleared.ms, finalizersRemoved: cleared.finalizersRemoved };
 }
@@ -686,32 +663,28 @@ async function main(): Promise<void> {
       })();
     });
   }
-  const results = {
-    workers: new Map<string, WorkersRun[]>(),
-    floor: new Map<number, { up: number | null; down: number | null }[]>(),
-    clusters: new Map<SubjectId, ClustersRun[]>(),
-    autoscalers: new Map<SubjectId, AutoscalersRun[]>(),
-  };
-  const push = <K, V>(m: Map<K, V[]>, k: K, v: V) => m.set(k, [...(m.get(k) ?? []), v]);
+  const results: RawResults & { forcedCleanups: ForcedCleanup[] } = { workers: {}, floor: {}, clusters: {}, autoscalers: {}, forcedCleanups: [] };
+  const push = <V>(m: Partial<Record<string, V[]>>, k: string | number, v: V) => void (m[k] = [...(m[k] ?? []), v]);
   try {
     const rest = new KubeRest(await loadKubeTarget({ kubeconfig: state.kubeconfig }), { userAgent: UA });
     const pods = new Informer<Pod>({ path: `/api/v1/namespaces/${NS}/pods`, client: rest, name: 'bench-pods' });
     await rest.request('POST', '/api/v1/namespaces', { body: { metadata: { name: NS } } });
-    const ctx: Ctx = { rest, pods, audit: new AuditLog(auditFile) };
+    const ctx: Ctx = { rest, pods, audit: new AuditLog(auditFile), phase: 'start', forced: results.forcedCleanups };
     pods.start();
     await pods.waitForSync({ timeoutMs: 30_000 });
 
-    const withOperator = async (subject: Subject, r: number, f: (op: Running) => Promise<void>) => {
+    const withOperator = async (subject: Subject, r: number, phase: string, f: (op: Running) => Promise<void>) => {
+      ctx.phase = phase;
       await swapCrds(ctx, subject);
       running = await subject.start(state, path.join(logDir, `${subject.id}-${r}.log`));
       try {
         // Warm-up (untimed): caches synced, the path exercised once.
         await createCluster(ctx, `warm${r}`, 1);
         await until('the warm-up cluster Ready', () => podsOf(ctx, `warm${r}`).filter(isReady).length === 2, 120_000);
-        await clearNamespace(ctx);
+        await clearNamespace(ctx, 'after the warm-up');
         await f(running);
       } finally {
-        await clearNamespace(ctx).catch((e: unknown) => log(`could not clear the namespace: ${String(e)}`));
+        await clearNamespace(ctx, 'before stopping the operator').catch((e: unknown) => log(`could not clear the namespace: ${String(e)}`));
         await running.stop();
         running = undefined;
       }
@@ -727,7 +700,7 @@ async function main(): Promise<void> {
             log(`repeat ${r + 1}/${REPEATS} N=${n} floor: up ${fmt(f.up)}, down ${fmt(f.down)}`);
           }
           for (const subject of r % 2 === 0 ? subjects : [...subjects].reverse()) {
-            await withOperator(subject, r, async () => {
+            await withOperator(subject, r, `workers, ${subject.id}, repeat ${r + 1}`, async () => {
               for (const n of SIZES) {
                 const w = await workersScenario(ctx, n, `${r}n${n}`, false, STEP_TIMEOUT_MS);
                 push(results.workers, `${subject.id}:${n}`, w);
@@ -746,7 +719,7 @@ async function main(): Promise<void> {
         for (let r = 0; r < repeats; r++) {
           for (const subject of r % 2 === 0 ? subjects : [...subjects].reverse()) {
             log(`${what}: ${subject.id}, ${size} of them, run ${r + 1}/${repeats}`);
-            await withOperator(subject, tagBase + r, (op) => run(op, subject.id, `${r}`));
+            await withOperator(subject, tagBase + r, `${what}, ${subject.id}, run ${r + 1}`, (op) => run(op, subject.id, `${r}`));
             report();
           }
         }
@@ -766,13 +739,6 @@ async function main(): Promise<void> {
   fs.rmSync(logDir, { recursive: true, force: true });
 }
 
-const fmt = (ms: number | null | undefined): string => (ms === null || ms === undefined ? 'timed out' : `${(ms / 1000).toFixed(2)} s`);
-
-function stats(xs: (number | null)[]): { median: number | null; p90: number | null; finished: number; runs: number } {
-  const ok = xs.filter((x): x is number => x !== null);
-  return { median: ok.length === xs.length && ok.length > 0 ? median(ok) : null, p90: ok.length === xs.length && ok.length > 0 ? p90(ok) : null, finished: ok.length, runs: xs.length };
-}
-
 /** The variables the chosen scenarios read, as the report's command line shows them. */
 function commandVariables(): string[] {
   const vars = [`BENCH_SCENARIOS="${SCENARIOS.join(' ')}"`];
@@ -786,125 +752,28 @@ function commandVariables(): string[] {
   return vars;
 }
 
-function writeReport(
-  subjects: Subject[],
-  results: { workers: Map<string, WorkersRun[]>; floor: Map<number, { up: number | null; down: number | null }[]>; clusters: Map<SubjectId, ClustersRun[]>; autoscalers: Map<SubjectId, AutoscalersRun[]> },
-  fakeNodes: number,
-  loadStart: number[],
-): void {
+/** Writes this invocation's report (bench/results/vs-upstream-<date>[-<scenarios>][-<tag>].md and .json). */
+function writeReport(subjects: Subject[], results: RawResults, fakeNodes: number, loadStart: number[]): void {
   const date = new Date().toISOString().slice(0, 10);
-  const cell = (s: ReturnType<typeof stats>, timeoutNote: string) =>
-    s.median === null ? (s.runs === 0 ? '–' : `did not finish (${s.runs - s.finished}/${s.runs} runs ${timeoutNote})`) : `${(s.median / 1000).toFixed(2)} s (p90 ${((s.p90 ?? 0) / 1000).toFixed(2)})`;
-  const ratio = (a: ReturnType<typeof stats>, b: ReturnType<typeof stats>) => (a.median !== null && b.median !== null ? (a.median / b.median).toFixed(2) : '–');
-  const label = (id: SubjectId) => subjects.find((s) => s.id === id)?.label ?? id;
-  const ids = subjects.map((s) => s.id);
-  const md: string[] = [
-    `# This operator vs upstream, at scale, ${date}`,
-    '',
-    `\`npm run bench -- vs-upstream\` (${commandVariables().join(', ')}).`,
-    `Operators: ${subjects.map((s) => `**${s.id}** = ${s.label}`).join('; ')}. One full-tier control plane (kube-apiserver, kube-controller-manager, kube-scheduler v1.36 and kwok with ${fakeNodes} fake nodes of 110 Pods), operators alternating, each with its own CRDs.`,
-    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end.`,
-    'Neither operator reaches a Dask scheduler (kwok runs no processes): ours runs with `--scheduler-access=none` (scale-down deletes the newest Pods); upstream keeps trying to reach the scheduler.',
-    '',
-  ];
-  const json: { bench: string; date: string; machine: string; versions: Record<string, string>; charts: object[]; raw: object } = {
-    bench: 'vs-upstream',
-    date,
-    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}`,
-    versions: Object.fromEntries(subjects.map((s) => [s.id, s.label])),
-    charts: [],
-    raw: { workers: Object.fromEntries(results.workers), floor: Object.fromEntries(results.floor), clusters: Object.fromEntries(results.clusters), autoscalers: Object.fromEntries(results.autoscalers) },
+  const settings: ReportSettings = {
+    command: commandVariables(),
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+    fakeNodes,
+    load: { start: loadStart, end: os.loadavg() },
+    sizes: SIZES,
+    clusters: CLUSTERS,
+    autoscalers: AUTOSCALERS,
+    stepTimeoutMs: STEP_TIMEOUT_MS,
+    scaleDownTimeoutMs: SCALE_DOWN_TIMEOUT_MS,
+    settleMs: SETTLE_MS,
+    steadyMs: STEADY_MS,
+    quietTimeoutMs: QUIET_TIMEOUT_MS,
+    autoscalerCleanupTimeoutMs: AUTOSCALER_CLEANUP_TIMEOUT_MS,
   };
-  if (results.workers.size > 0) {
-    md.push('## Workers: start-up, delete, scale', '', `Medians of ${Math.max(0, ...[...results.workers.values()].map((v) => v.length))} runs per operator and N (p90). Ratios: operator / floor (the same Pods created or deleted by a bare client, 10 requests at a time) and ours / upstream.`, '');
-    const header = ['what', ...ids, 'floor', ...ids.map((i) => `${i} / floor`), ...(ids.length === 2 ? ['ours / upstream'] : [])];
-    md.push(`| ${header.join(' | ')} |`, `|${header.map(() => ' --- |').join('')}`);
-    const startSeries = new Map<string, { x: number; y: number | null; p90?: number; note?: string }[]>();
-    const deleteSeries = new Map<string, { x: number; y: number | null; p90?: number; note?: string }[]>();
-    for (const n of SIZES) {
-      for (const [what, pick, series] of [['apply → all Ready', (w: { up: number | null }) => w.up, startSeries], ['delete → Pods gone', (w: { down: number | null }) => w.down, deleteSeries]] as const) {
-        const per = ids.map((id) => stats((results.workers.get(`${id}:${n}`) ?? []).map(pick)));
-        const fl = stats((results.floor.get(n) ?? []).map(pick));
-        md.push(`| N = ${n}: ${what} | ${per.map((s) => cell(s, `timed out after ${STEP_TIMEOUT_MS / 1000} s`)).join(' | ')} | ${cell(fl, 'timed out')} | ${per.map((s) => ratio(s, fl)).join(' | ')}${ids.length === 2 ? ` | ${ratio(per[0], per[1])}` : ''} |`);
-        [...ids, 'floor'].forEach((id, i) => {
-          const s = i < ids.length ? per[i] : fl;
-          series.set(id, [...(series.get(id) ?? []), { x: n, y: s.median === null ? null : s.median / 1000, ...(s.p90 !== null ? { p90: s.p90 / 1000 } : {}), ...(s.median === null ? { note: `timeout ${STEP_TIMEOUT_MS / 1000} s` } : {}) }]);
-        });
-      }
-    }
-    for (const [what, pick, timeout] of [['scale 100 → 200 (all Ready)', (w: WorkersRun) => w.scale?.up ?? null, STEP_TIMEOUT_MS / 1000], ['scale 200 → 100 (100 worker Pods left)', (w: WorkersRun) => w.scale?.down ?? null, SCALE_DOWN_TIMEOUT_MS / 1000]] as const) {
-      const per = ids.map((id) => stats((results.workers.get(`${id}:scale`) ?? []).map(pick)));
-      md.push(`| ${what} | ${per.map((s) => cell(s, `timed out after ${timeout} s`)).join(' | ')} | – | ${ids.map(() => '–').join(' | ')}${ids.length === 2 ? ` | ${ratio(per[0], per[1])}` : ''} |`);
-    }
-    md.push('', '**API requests per worker created** (start-up runs; from the audit log, by User-Agent; medians):', '', `| N | ${ids.map((i) => `${i}: operator | ${i}: kube-controller-manager`).join(' | ')} |`, `| --- |${ids.map(() => ' --- | --- |').join('')}`);
-    for (const n of SIZES) {
-      md.push(`| ${n} | ${ids.map((id) => {
-        const runs = (results.workers.get(`${id}:${n}`) ?? []).map((w) => w.requestsPerWorker).filter((x): x is NonNullable<typeof x> => x !== undefined);
-        return runs.length === 0 ? '– | –' : `${median(runs.map((x) => x.operator)).toFixed(2)} | ${median(runs.map((x) => x.kcm)).toFixed(2)}`;
-      }).join(' | ')} |`);
-    }
-    const uas = ids.map((id) => `${id}: ${JSON.stringify((results.workers.get(`${id}:${SIZES[0]}`) ?? [])[0]?.userAgents ?? {})}`);
-    md.push('', `User-Agents counted as the operator (first run, N = ${SIZES[0]}): ${uas.join('; ')}.`, '');
-    const toSeries = (m: Map<string, object[]>) => [...m.entries()].map(([id, points]) => ({ label: id === 'floor' ? 'floor (bare client)' : label(id as SubjectId), points }));
-    json.charts.push({ id: 'startup', title: 'apply → N workers Ready (kwok)', xLabel: 'workers (N)', yLabel: 'seconds (median, p90 whisker)', logX: true, series: toSeries(startSeries) });
-    json.charts.push({ id: 'delete', title: 'delete → every Pod gone (kwok)', xLabel: 'workers (N)', yLabel: 'seconds (median, p90 whisker)', logX: true, series: toSeries(deleteSeries) });
-  }
-  if (results.clusters.size > 0) {
-    md.push(`## ${CLUSTERS} DaskClusters (1 scheduler + 1 worker each)`, '', `${CLUSTER_REPEATS} run(s) per operator; memory sampled ${SETTLE_MS / 1000} s after each quarter of the clusters was Ready (RSS of the operator's process tree; heap: V8's, ours only). Slope = (RSS at ${2 * CLUSTERS} Pods − idle RSS) / ${2 * CLUSTERS} managed Pods.`, '');
-    md.push('| operator | apply → all Ready | idle RSS | RSS at all Pods | MiB per managed Pod | heap per Pod | quiet after | steady requests/s (watches/s) | steady CPU-s/min | 10 changes/s: requests/s | queue wait p50 / p99 | delete → Pods gone |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-    const memSeries: object[] = [];
-    for (const id of ids) {
-      for (const run of results.clusters.get(id) ?? []) {
-        const first = run.memory[0];
-        const last = run.memory.at(-1) ?? first;
-        const slope = last.pods > 0 ? (last.rssMiB - first.rssMiB) / last.pods : NaN;
-        const heapSlope = last.pods > 0 && last.heapMiB !== undefined && first.heapMiB !== undefined ? ((last.heapMiB - first.heapMiB) / last.pods).toFixed(3) : '–';
-        md.push(`| ${id} | ${fmt(run.applyMs)} | ${first.rssMiB.toFixed(0)} MiB | ${last.rssMiB.toFixed(0)} MiB (${last.pods} Pods) | ${slope.toFixed(3)} | ${heapSlope} | ${run.steady ? (run.steady.quietAfterMs === undefined ? 'not waited for' : run.steady.quietAfterMs === null ? `not quiet in ${QUIET_TIMEOUT_MS / 1000} s` : fmt(run.steady.quietAfterMs)) : '–'} | ${run.steady ? `${run.steady.requestsPerS.toFixed(2)} (${run.steady.watchesPerS.toFixed(2)})` : '–'} | ${run.steady?.cpuSecondsPerMin.toFixed(2) ?? '–'} | ${run.changes?.requestsPerS.toFixed(2) ?? '–'} | ${run.changes?.queueP50Ms !== undefined ? `${run.changes.queueP50Ms.toFixed(1)} / ${run.changes.queueP99Ms?.toFixed(1)} ms${run.changes.resyncInWindow ? ' (a resync in the window)' : ''}` : 'not exposed'} | ${fmt(run.deleteMs)} |`);
-      }
-      const runs = results.clusters.get(id) ?? [];
-      if (runs[0]) memSeries.push({ label: `${label(id)} RSS`, points: runs[0].memory.map((m) => ({ x: m.pods, y: m.rssMiB })) });
-      if (runs[0]?.memory[0]?.heapMiB !== undefined) memSeries.push({ label: `${label(id)} V8 heap`, points: runs[0].memory.map((m) => ({ x: m.pods, y: m.heapMiB ?? null })) });
-      if (runs[0]?.memory[0]?.retainedHeapMiB !== undefined) memSeries.push({ label: `${label(id)} V8 heap after a full GC`, points: runs[0].memory.map((m) => ({ x: m.pods, y: m.retainedHeapMiB ?? null })) });
-    }
-    const retainedRuns = ids.flatMap((id) => (results.clusters.get(id) ?? []).map((run, i) => ({ id, i, run }))).filter(({ run }) => run.memory[0]?.retainedHeapMiB !== undefined);
-    if (retainedRuns.length > 0) {
-      md.push('', 'Retained memory (ours): V8 heap used after a full garbage collection (requested through the inspector) and the status writes held for read-your-own-writes (`dask_operator_own_status_writes`), at each sample:', '');
-      md.push(`| operator | run | ${SETTLE_MS / 1000} s after each quarter Ready: managed Pods → heap after GC (RSS after it) (own status writes held) | retained heap per managed Pod | idle (quiet, then ${STEADY_MS / 1000} s): heap after GC (own status writes held) |`, '| --- | --- | --- | --- | --- |');
-      for (const { id, i, run } of retainedRuns) {
-        const first = run.memory[0];
-        const last = run.memory.at(-1) ?? first;
-        const slope = last.pods > 0 && first.retainedHeapMiB !== undefined && last.retainedHeapMiB !== undefined ? `${((last.retainedHeapMiB - first.retainedHeapMiB) / last.pods).toFixed(4)} MiB` : '–';
-        const idle = run.steady?.retainedHeapMiB !== undefined ? `${run.steady.retainedHeapMiB.toFixed(1)} MiB (${run.steady.ownWrites ?? '?'})` : '–';
-        md.push(`| ${id} | ${i + 1} | ${run.memory.map((m) => `${m.pods} → ${m.retainedHeapMiB?.toFixed(1) ?? '?'} MiB${m.rssAfterGcMiB !== undefined ? ` (RSS ${m.rssAfterGcMiB.toFixed(0)})` : ''} (${m.ownWrites ?? '?'})`).join(', ')} | ${slope} | ${idle} |`);
-      }
-    }
-    md.push('', `Steady-state User-Agents: ${ids.map((id) => `${id}: ${JSON.stringify(results.clusters.get(id)?.[0]?.steady?.userAgents ?? {})}`).join('; ')}.`, '');
-    for (const id of ids) {
-      const req = results.clusters.get(id)?.[0]?.applyRequests;
-      if (!req) continue;
-      const total = Object.values(req).reduce((a, b) => a + b, 0);
-      const kinds = Object.entries(req).sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${kind} ${(n / CLUSTERS).toFixed(2)}`);
-      md.push(`Operator requests per cluster, ${id}, from the first create until quiet: ${(total / CLUSTERS).toFixed(2)} (${kinds.join(', ')}).`, '');
-    }
-    json.charts.push({ id: 'memory', title: 'operator memory vs managed Pods (kwok)', xLabel: 'managed Pods', yLabel: 'MiB', series: memSeries });
-  }
-  if (results.autoscalers.size > 0) {
-    md.push(`## ${AUTOSCALERS} idle DaskAutoscalers`, '', `${AUTOSCALER_REPEATS} run(s) per operator. Over 60 s, after every cluster was Ready and 20 s of settling; then every cluster and autoscaler deleted (waited for at most ${AUTOSCALER_CLEANUP_TIMEOUT_MS / 1000} s; after that the bench removes the finalizers of what is left, so that the next run starts empty).`, '', '| operator | all Ready | CPU-seconds per minute | API requests per minute | delete → all gone | User-Agents |', '| --- | --- | --- | --- | --- | --- |');
-    const gone = (run: AutoscalersRun) => (run.deleteMs === undefined ? '–' : run.deleteMs === null ? `not in ${AUTOSCALER_CLEANUP_TIMEOUT_MS / 1000} s (${run.finalizersRemoved} held by finalizers)` : fmt(run.deleteMs));
-    for (const id of ids) for (const run of results.autoscalers.get(id) ?? []) md.push(`| ${id} | ${run.ready ? 'yes' : 'no (timed out)'} | ${run.cpuSecondsPerMin.toFixed(2)} | ${run.requestsPerMin.toFixed(0)} | ${gone(run)} | ${JSON.stringify(run.userAgents)} |`);
-    for (const id of ids) {
-      const runs = results.autoscalers.get(id) ?? [];
-      if (runs.length < 2) continue;
-      const cpu = runs.map((r) => r.cpuSecondsPerMin);
-      const reqs = runs.map((r) => r.requestsPerMin);
-      const del = stats(runs.map((r) => r.deleteMs ?? null));
-      md.push(`| **${id}, median / p90 of ${runs.length}** | ${runs.filter((r) => r.ready).length}/${runs.length} | ${median(cpu).toFixed(2)} / ${p90(cpu).toFixed(2)} | ${median(reqs).toFixed(0)} / ${p90(reqs).toFixed(0)} | ${del.median !== null ? `${fmt(del.median)} / ${fmt(del.p90)}` : `${del.finished}/${del.runs} within ${AUTOSCALER_CLEANUP_TIMEOUT_MS / 1000} s`} | |`);
-    }
-    md.push('');
-  }
+  const { md, json } = renderReport([{ name: 'this run', date, versions: Object.fromEntries(subjects.map((s) => [s.id, s.label])), settings, raw: results }]);
   const base = path.join(REPO_ROOT, 'bench', 'results', `vs-upstream-${date}`);
   const suffix = `${SCENARIOS.length === 3 ? '' : `-${SCENARIOS.join('-')}`}${TAG ? `-${TAG}` : ''}`;
-  fs.writeFileSync(`${base}${suffix}.md`, md.join('\n'));
+  fs.writeFileSync(`${base}${suffix}.md`, md + '\n');
   fs.writeFileSync(`${base}${suffix}.json`, JSON.stringify(json, null, 1) + '\n');
   log(`wrote ${path.relative(REPO_ROOT, base)}${suffix}.md and .json\n`);
 }
