@@ -40,6 +40,8 @@ export interface AutoscalersRun {
   cpuSecondsPerMin: number;
   requestsPerMin: number;
   userAgents: Record<string, number>;
+  /** Ours: DaskAutoscaler reconciles per minute in the same window (its `dask_operator_reconcile_total`). */
+  reconcilesPerMin?: number;
   /** Deleting the clusters and autoscalers until all are gone (null: not within the clean-up timeout). */
   deleteMs?: number | null;
   /** Objects the bench had to remove finalizers from after that timeout. */
@@ -365,16 +367,17 @@ export function renderReport(sources: Source[], pooledBy?: string): ReportOutput
   const autoscalerRuns = new Map(ids.map((id) => [id, runsOf(sources, (r) => r.autoscalers[id])] as const));
   if ([...autoscalerRuns.values()].some((r) => r.length > 0)) {
     const cleanup = settings.autoscalerCleanupTimeoutMs / 1000;
-    md.push(`## ${settings.autoscalers} idle DaskAutoscalers`, '', `${ids.map((id) => `${autoscalerRuns.get(id)?.length ?? 0} of ${id}`).join(', ')} run(s). Over ${settings.steadyMs / 1000} s, after every cluster was Ready and ${(2 * settings.settleMs) / 1000} s of settling; then every cluster and autoscaler deleted (waited for at most ${cleanup} s; after that the bench removes the finalizers of what is left, so that the next run starts empty).`, '', `| operator${srcHead} | all Ready | CPU-seconds per minute | API requests per minute | delete → all gone | User-Agents |`, `| --- |${srcSep} --- | --- | --- | --- | --- |`);
+    md.push(`## ${settings.autoscalers} idle DaskAutoscalers`, '', `${ids.map((id) => `${autoscalerRuns.get(id)?.length ?? 0} of ${id}`).join(', ')} run(s). Over ${settings.steadyMs / 1000} s, after every cluster was Ready and ${(2 * settings.settleMs) / 1000} s of settling; then every cluster and autoscaler deleted (waited for at most ${cleanup} s; after that the bench removes the finalizers of what is left, so that the next run starts empty).`, '', `| operator${srcHead} | all Ready | CPU-seconds per minute | API requests per minute | reconciles per minute (CPU ms each) | delete → all gone | User-Agents |`, `| --- |${srcSep} --- | --- | --- | --- | --- | --- |`);
+    const perReconcile = (r: AutoscalersRun) => (r.reconcilesPerMin === undefined ? '–' : r.reconcilesPerMin === 0 ? '0' : `${r.reconcilesPerMin.toFixed(0)} (${((r.cpuSecondsPerMin * 1000) / r.reconcilesPerMin).toFixed(2)})`);
     const gone = (run: AutoscalersRun) => (run.deleteMs === undefined ? '–' : run.deleteMs === null ? `not in ${cleanup} s (${run.finalizersRemoved} held by finalizers)` : fmt(run.deleteMs));
-    for (const id of ids) for (const t of autoscalerRuns.get(id) ?? []) md.push(`| ${id}${src(t)} | ${t.run.ready ? 'yes' : 'no (timed out)'} | ${t.run.cpuSecondsPerMin.toFixed(2)} | ${t.run.requestsPerMin.toFixed(0)} | ${gone(t.run)} | ${JSON.stringify(t.run.userAgents)} |`);
+    for (const id of ids) for (const t of autoscalerRuns.get(id) ?? []) md.push(`| ${id}${src(t)} | ${t.run.ready ? 'yes' : 'no (timed out)'} | ${t.run.cpuSecondsPerMin.toFixed(2)} | ${t.run.requestsPerMin.toFixed(0)} | ${perReconcile(t.run)} | ${gone(t.run)} | ${JSON.stringify(t.run.userAgents)} |`);
     for (const id of ids) {
       const runs = (autoscalerRuns.get(id) ?? []).map((t) => t.run);
       if (runs.length < 2) continue;
       const cpu = runs.map((r) => r.cpuSecondsPerMin);
       const reqs = runs.map((r) => r.requestsPerMin);
       const del = stats(runs.map((r) => r.deleteMs ?? null));
-      md.push(`| **${id}, median / p90 of ${runs.length}**${pooled ? ' | all' : ''} | ${runs.filter((r) => r.ready).length}/${runs.length} | ${median(cpu).toFixed(2)} / ${p90(cpu).toFixed(2)} | ${median(reqs).toFixed(0)} / ${p90(reqs).toFixed(0)} | ${del.median !== null ? `${fmt(del.median)} / ${fmt(del.p90)}` : `${del.finished}/${del.runs} within ${cleanup} s`} | |`);
+      md.push(`| **${id}, median / p90 of ${runs.length}**${pooled ? ' | all' : ''} | ${runs.filter((r) => r.ready).length}/${runs.length} | ${median(cpu).toFixed(2)} / ${p90(cpu).toFixed(2)} | ${median(reqs).toFixed(0)} / ${p90(reqs).toFixed(0)} | ${spread(runs.map((r) => r.reconcilesPerMin), fixed(0))} | ${del.median !== null ? `${fmt(del.median)} / ${fmt(del.p90)}` : `${del.finished}/${del.runs} within ${cleanup} s`} | |`);
     }
     md.push('');
   }

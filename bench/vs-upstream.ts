@@ -620,10 +620,14 @@ async function autoscalersScenario(ctx: Ctx, op: Running, a: number, tag: string
   await sleep(SETTLE_MS * 2);
   const mark = ctx.audit.mark();
   const cpu0 = cpuSeconds(op.pid);
+  const before = await op.metrics();
   await sleep(STEADY_MS);
+  const after = await op.metrics();
   const c = countRequests(ctx.audit.since(mark));
-  const run = { ready, cpuSecondsPerMin: ((cpuSeconds(op.pid) - cpu0) * 60_000) / STEADY_MS, requestsPerMin: (c.operator * 60_000) / STEADY_MS, userAgents: c.userAgents };
-  log(`  ${a} idle autoscalers: ${run.cpuSecondsPerMin.toFixed(2)} CPU-s/min, ${run.requestsPerMin.toFixed(0)} requests/min`);
+  // What the CPU goes to (ours): the autoscalers' reconciles in the window, from its own counter.
+  const reconcilesPerMin = before && after ? ((sumSeries(after, 'dask_operator_reconcile_total', 'daskautoscaler') - sumSeries(before, 'dask_operator_reconcile_total', 'daskautoscaler')) * 60_000) / STEADY_MS : undefined;
+  const run = { ready, cpuSecondsPerMin: ((cpuSeconds(op.pid) - cpu0) * 60_000) / STEADY_MS, requestsPerMin: (c.operator * 60_000) / STEADY_MS, userAgents: c.userAgents, ...(reconcilesPerMin !== undefined ? { reconcilesPerMin } : {}) };
+  log(`  ${a} idle autoscalers: ${run.cpuSecondsPerMin.toFixed(2)} CPU-s/min, ${run.requestsPerMin.toFixed(0)} requests/min${reconcilesPerMin !== undefined ? `, ${reconcilesPerMin.toFixed(0)} autoscaler reconciles/min` : ''}`);
   const cleared = await clearNamespace(ctx, 'the timed delete', AUTOSCALER_CLEANUP_TIMEOUT_MS);
   log(`  delete → all gone: ${cleared.ms === null ? `not within ${AUTOSCALER_CLEANUP_TIMEOUT_MS / 1000} s (finalizers of ${cleared.finalizersRemoved} objects removed by the bench)` : fmt(cleared.ms)}`);
   return { ...run, deleteMs: cleared.ms, finalizersRemoved: cleared.finalizersRemoved };

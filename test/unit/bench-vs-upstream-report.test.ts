@@ -98,6 +98,17 @@ describe('renderReport: one invocation', () => {
   });
 });
 
+describe('renderReport: idle autoscalers', () => {
+  it('gives CPU per reconcile where the operator counts its reconciles, and medians over the runs', () => {
+    const as = (cpu: number, reconciles?: number) => ({ ready: true, cpuSecondsPerMin: cpu, requestsPerMin: 0, userAgents: {}, deleteMs: 20_000, finalizersRemoved: 0, ...(reconciles !== undefined ? { reconcilesPerMin: reconciles } : {}) });
+    const { md } = renderReport([source('this run', raw({}, { autoscalers: { ours: [as(0.6, 1200), as(0.5, 1000), as(0.55, 1100)], upstream: [as(50), as(48)] } }))]);
+    // 0.6 CPU-s over 1,200 reconciles = 0.5 ms each
+    expect(row(md, 'ours')).toEqual(['yes', '0.60', '0', '1200 (0.50)', '20.00 s', '{}']);
+    expect(row(md, 'upstream')[3]).toBe('–');
+    expect(row(md, '**ours, median / p90 of 3**')).toEqual(['3/3', '0.55 / 0.60', '0 / 0', '1100 / 1200', '20.00 s / 20.00 s', '']);
+  });
+});
+
 describe('renderReport: pooled invocations', () => {
   const a = source('a.json', raw({ ours: [run(100, 40)], upstream: [run(200, 80)] }));
   const b = source('b.json', raw({ ours: [run(300, 40), run(500, 40)], upstream: [run(300, 80), run(250, 80)] }));
