@@ -56,7 +56,9 @@ function main(): void {
     } catch (e) {
       throw new Error(`${f}: not valid JSON: ${(e as Error).message}`);
     }
-    return sourcesFromJson(json, path.relative(process.cwd(), path.resolve(f)) || f);
+    // A file written before the settings were recorded: its Markdown report states the command, machine and load.
+    const md = f.endsWith('.json') && fs.existsSync(`${f.slice(0, -5)}.md`) ? fs.readFileSync(`${f.slice(0, -5)}.md`, 'utf8') : undefined;
+    return sourcesFromJson(json, path.relative(process.cwd(), path.resolve(f)) || f, md);
   });
   const kept = only ? sources.map((s) => ({ ...s, raw: keepOnly(s.raw, only.value as Scenario) })) : sources;
   const command = `npm run bench:pool -- --out ${out.value}${only ? ` --only ${only.value}` : ''} ${files.join(' ')}`;

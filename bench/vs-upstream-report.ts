@@ -218,7 +218,10 @@ export function renderReport(sources: Source[], pooledBy?: string): ReportOutput
   const seconds = (x: number) => `${(x / 1000).toFixed(1)} s`;
 
   const md: string[] = [`# This operator vs upstream, at scale, ${date}`, ''];
-  if (!pooled) {
+  if (!pooled && sources[0].settingsAssumed && sources[0].settings.command.length === 0) {
+    const s = sources[0];
+    md.push(`Rendered again from \`${s.name}\`, which recorded no settings: K and N taken from its results, the rest the bench's defaults. Operators: ${ids.map((id) => `**${id}** = ${s.versions[id]}`).join('; ')}.`);
+  } else if (!pooled) {
     const s = sources[0];
     md.push(
       `\`npm run bench -- vs-upstream\` (${s.settings.command.join(', ')}).`,
@@ -231,7 +234,7 @@ export function renderReport(sources: Source[], pooledBy?: string): ReportOutput
       '',
       '| source | date | command | operators | load average at start → end | machine |',
       '| --- | --- | --- | --- | --- | --- |',
-      ...sources.map((s, i) => `| ${i + 1}: \`${s.name}\` | ${s.date} | ${s.settingsAssumed ? '(not recorded in the file: K and N taken from its results, the rest the bench\'s defaults)' : s.settings.command.join(', ')} | ${ids.map((id) => `**${id}** = ${s.versions[id] ?? '–'}`).join('; ')} | ${s.settingsAssumed ? '(not recorded)' : `${s.settings.load.start.map(fixed(2)).join(' ')} → ${s.settings.load.end.map(fixed(2)).join(' ')}`} | ${s.settingsAssumed ? '(not recorded)' : s.settings.machine} |`),
+      ...sources.map((s, i) => `| ${i + 1}: \`${s.name}\` | ${s.date} | ${s.settings.command.length > 0 ? s.settings.command.join(', ') : '(not recorded)'}${s.settingsAssumed ? ' (the JSON recorded no settings: K and N taken from its results, the command, machine and load from its Markdown report where it has them, timeouts the bench\'s defaults)' : ''} | ${ids.map((id) => `**${id}** = ${s.versions[id] ?? '–'}`).join('; ')} | ${s.settings.load.start.length > 0 ? `${s.settings.load.start.map(fixed(2)).join(' ')} → ${s.settings.load.end.map(fixed(2)).join(' ')}` : '(not recorded)'} | ${s.settings.machine} |`),
       '',
     );
   }
@@ -400,7 +403,7 @@ export function renderReport(sources: Source[], pooledBy?: string): ReportOutput
  * Reads one result file's parsed JSON back into sources: a single invocation's file (`raw`, and `settings` when it
  * recorded them), or a pooled file (`sources`). Throws naming the file and the field when it is neither.
  */
-export function sourcesFromJson(value: unknown, name: string): Source[] {
+export function sourcesFromJson(value: unknown, name: string, markdown?: string): Source[] {
   const o = value as { bench?: unknown; date?: unknown; machine?: unknown; versions?: unknown; settings?: unknown; raw?: unknown; sources?: unknown };
   if (typeof o !== 'object' || o === null || o.bench !== 'vs-upstream') throw new Error(`${name}: not a vs-upstream result (bench: ${JSON.stringify(o?.bench)})`);
   if (Array.isArray(o.sources)) return o.sources.flatMap((s: unknown, i) => sourcesFromJson({ bench: 'vs-upstream', ...(s as object) }, `${name} sources[${i}]`).map((x) => ({ ...x, name: (s as { name?: string }).name ?? x.name })));
@@ -416,10 +419,29 @@ export function sourcesFromJson(value: unknown, name: string): Source[] {
     name,
     date: o.date,
     versions: (o.versions ?? {}) as Source['versions'],
-    settings: settings ?? inferSettings(results, typeof o.machine === 'string' ? o.machine : '?'),
+    settings: settings ?? { ...inferSettings(results, typeof o.machine === 'string' ? o.machine : '?'), ...(markdown ? settingsFromMarkdown(markdown) : {}) },
     ...(settings ? {} : { settingsAssumed: true }),
     raw: results,
   }];
+}
+
+/**
+ * What the Markdown report of a file without settings states about its run: the command's variables, the kwok nodes,
+ * the machine and the load (the lines this module writes at the top of a single invocation's report).
+ */
+export function settingsFromMarkdown(md: string): Partial<ReportSettings> {
+  const out: Partial<ReportSettings> = {};
+  const command = /^`npm run bench -- vs-upstream` \((.*)\)\.$/m.exec(md);
+  if (command) out.command = command[1].split(/, (?=BENCH_)/);
+  const nodes = /kwok with (\d+) fake nodes/.exec(md);
+  if (nodes) out.fakeNodes = Number(nodes[1]);
+  const machine = /^Machine: (.*?); load average ([\d. ]+) at the start, ([\d. ]+) at the end\.$/m.exec(md);
+  if (machine) {
+    const nums = (x: string) => x.trim().split(/\s+/).map(Number);
+    out.machine = machine[1];
+    out.load = { start: nums(machine[2]), end: nums(machine[3]) };
+  }
+  return out;
 }
 
 /**

@@ -153,7 +153,17 @@ describe('sourcesFromJson', () => {
     expect(s.settings.clusters).toBe(10);
     expect(s.settings.sizes).toEqual([50]);
     const { md } = renderReport([s, source('new.json', raw({}), { settings: settings({ sizes: [50] }) })]);
-    expect(row(md, '1: `old.json`')[1]).toBe('(not recorded in the file: K and N taken from its results, the rest the bench\'s defaults)');
+    expect(row(md, '1: `old.json`')[1]).toBe('(not recorded) (the JSON recorded no settings: K and N taken from its results, the command, machine and load from its Markdown report where it has them, timeouts the bench\'s defaults)');
+  });
+
+  it('takes the command, machine and load of such a file from its Markdown report', () => {
+    const mdText = fs.readFileSync(path.join(RESULTS, 'vs-upstream-2026-12-02-clusters-k1000-run2.md'), 'utf8');
+    const [s] = sourcesFromJson(JSON.parse(fs.readFileSync(path.join(RESULTS, 'vs-upstream-2026-12-02-clusters-k1000-run2.json'), 'utf8')), 'run2.json', mdText);
+    expect(s.settings.command).toEqual(['BENCH_SCENARIOS="clusters"', 'BENCH_CLUSTERS=1000', 'BENCH_CLUSTER_REPEATS=1']);
+    expect(s.settings.fakeNodes).toBe(20);
+    expect(s.settings.load).toEqual({ start: [0.69, 1.25, 2.05], end: [1.33, 1.25, 1.67] });
+    expect(s.settings.machine).toBe('2 × AMD EPYC, 24 GiB, Node v24.21.0');
+    expect(s.settingsAssumed).toBe(true);
   });
 
   it('reads every committed vs-upstream result file', () => {
