@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderLineChart, validateBenchResult } from './chart';
+import { readJson } from './support';
 
 const RESULTS = path.join(__dirname, 'results');
 
@@ -23,19 +24,7 @@ function args(): string[] {
 
 /** Renders the charts of one result file, logging each SVG written (or found unchanged); throws if the file is bad. */
 function renderFile(file: string, log: (line: string) => void): void {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read it: ${(e as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
-  }
-  const result = validateBenchResult(json, file);
+  const result = validateBenchResult(readJson(file), file);
   // Render everything before writing anything, so a file is either fully rendered or not at all.
   const svgs = result.charts.map((c) => ({ out: path.join(path.dirname(file), `${path.basename(file, '.json')}-${c.id}.svg`), svg: renderLineChart(c) }));
   if (svgs.length === 0) log(`${file}: no charts`);

@@ -1,5 +1,21 @@
 /** Helpers shared by the benchmarks. */
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+
+/** A JSON file's parsed contents; throws `<file>: cannot read it: …` or `<file>: not valid JSON: …`. */
+export function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: cannot read it: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+}
 
 /** The median (for an even count, the upper of the two middle values). */
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -12,6 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readJson } from './support';
 import { renderReport, sourcesFromJson, type RawResults } from './vs-upstream-report';
 
 const RESULTS = path.join(__dirname, 'results');
@@ -44,18 +45,7 @@ function main(): void {
   if (!out?.value || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(out.value) || files.length === 0) throw new Error(usage);
   if (only && !SCENARIOS.includes(only.value as Scenario)) throw new Error(`--only: expected one of ${SCENARIOS.join(', ')}, got ${JSON.stringify(only.value)}; ${usage}`);
   const sources = files.flatMap((f) => {
-    let text: string;
-    try {
-      text = fs.readFileSync(f, 'utf8');
-    } catch (e) {
-      throw new Error(`${f}: cannot read it: ${(e as Error).message}`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      throw new Error(`${f}: not valid JSON: ${(e as Error).message}`);
-    }
+    const json = readJson(f);
     // A file written before the settings were recorded: its Markdown report states the command, machine and load.
     const md = f.endsWith('.json') && fs.existsSync(`${f.slice(0, -5)}.md`) ? fs.readFileSync(`${f.slice(0, -5)}.md`, 'utf8') : undefined;
     return sourcesFromJson(json, path.relative(process.cwd(), path.resolve(f)) || f, md);
