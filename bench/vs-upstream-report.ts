@@ -80,6 +80,11 @@ export interface ReportSettings {
   steadyMs: number;
   quietTimeoutMs: number;
   autoscalerCleanupTimeoutMs: number;
+  /** The window of 10 changes per second (clusters scenario). */
+  changesMs: number;
+  /** Timeouts of each quarter of the clusters' apply, and of their delete. */
+  clusterStepTimeoutMs: number;
+  clusterDeleteTimeoutMs: number;
 }
 
 /** The bench's defaults (bench/vs-upstream.ts reads its variables over these). */
@@ -93,6 +98,9 @@ export const DEFAULT_SETTINGS: Omit<ReportSettings, 'command' | 'machine' | 'fak
   steadyMs: 60_000,
   quietTimeoutMs: 180_000,
   autoscalerCleanupTimeoutMs: 180_000,
+  changesMs: 30_000,
+  clusterStepTimeoutMs: 600_000,
+  clusterDeleteTimeoutMs: 1_800_000,
 };
 
 /** One invocation's results: what a report is rendered from (several when pooled). */
@@ -181,7 +189,7 @@ function ratioCell(rs: number[]): string {
 export function commonSettings(sources: Source[]): ReportSettings {
   if (sources.length === 0) throw new Error('vs-upstream report: no results to report');
   const [first, ...rest] = sources;
-  const keys: (keyof ReportSettings)[] = ['sizes', 'clusters', 'autoscalers', 'stepTimeoutMs', 'scaleDownTimeoutMs', 'settleMs', 'steadyMs', 'quietTimeoutMs', 'autoscalerCleanupTimeoutMs'];
+  const keys: (keyof ReportSettings)[] = ['sizes', 'clusters', 'autoscalers', 'stepTimeoutMs', 'scaleDownTimeoutMs', 'settleMs', 'steadyMs', 'quietTimeoutMs', 'autoscalerCleanupTimeoutMs', 'changesMs', 'clusterStepTimeoutMs', 'clusterDeleteTimeoutMs'];
   for (const s of rest) {
     for (const k of keys) {
       if (JSON.stringify(s.settings[k]) !== JSON.stringify(first.settings[k])) {
@@ -288,7 +296,7 @@ export function renderReport(sources: Source[], pooledBy?: string): ReportOutput
   if ([...clusterRuns.values()].some((r) => r.length > 0)) {
     const k = settings.clusters;
     const counts = ids.map((id) => `${clusterRuns.get(id)?.length ?? 0} of ${id}`).join(', ');
-    md.push(`## ${k} DaskClusters (1 scheduler + 1 worker each)`, '', `${counts} run(s); memory sampled ${settings.settleMs / 1000} s after each quarter of the clusters was Ready (RSS of the operator's process tree; heap: V8's, ours only). Slope = (RSS at ${2 * k} Pods − idle RSS) / ${2 * k} managed Pods.`, '');
+    md.push(`## ${k} DaskClusters (1 scheduler + 1 worker each)`, '', `${counts} run(s); memory sampled ${settings.settleMs / 1000} s after each quarter of the clusters was Ready (RSS of the operator's process tree; heap: V8's, ours only). Slope = (RSS at ${2 * k} Pods − idle RSS) / ${2 * k} managed Pods. Idle: ${settings.steadyMs / 1000} s once the operator sent nothing but watches for 10 s (waited for at most ${settings.quietTimeoutMs / 1000} s); then 10 changes per second for ${settings.changesMs / 1000} s; timeouts ${settings.clusterStepTimeoutMs / 1000} s per quarter of the apply, ${settings.clusterDeleteTimeoutMs / 1000} s for the delete.`, '');
     md.push(`| operator${srcHead} | apply → all Ready | idle RSS | RSS at all Pods | MiB per managed Pod | heap per Pod | quiet after | steady requests/s (watches/s) | steady CPU-s/min | 10 changes/s: requests/s | queue wait p50 / p99 | delete → Pods gone |`, `| --- |${srcSep} --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
     for (const id of ids) {
       for (const t of clusterRuns.get(id) ?? []) {

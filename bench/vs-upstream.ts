@@ -57,19 +57,19 @@ const AUTOSCALERS = Number(env('BENCH_AUTOSCALERS', String(DEFAULT_SETTINGS.auto
 /** How long the autoscalers scenario waits for its objects to go before the bench removes what finalizers hold. */
 const AUTOSCALER_CLEANUP_TIMEOUT_MS = Number(env('BENCH_AUTOSCALER_CLEANUP_TIMEOUT_MS', String(DEFAULT_SETTINGS.autoscalerCleanupTimeoutMs)));
 const STEADY_MS = Number(env('BENCH_STEADY_MS', String(DEFAULT_SETTINGS.steadyMs)));
-const CHANGES_MS = Number(env('BENCH_CHANGES_MS', '30000'));
+const CHANGES_MS = Number(env('BENCH_CHANGES_MS', String(DEFAULT_SETTINGS.changesMs)));
 const CHANGES_PER_S = 10;
 const QUIET_TIMEOUT_MS = Number(env('BENCH_QUIET_TIMEOUT_MS', String(DEFAULT_SETTINGS.quietTimeoutMs)));
-/** Extra flags for our operator (e.g. "--kube-api-qps=100 --kube-api-burst=200"); the report names them. */
 /** Appended to the result files' names (runs of the same scenarios on one day). */
 const TAG = env('BENCH_TAG', '');
+/** Extra flags for our operator (e.g. "--kube-api-qps=100 --kube-api-burst=200"); the report names them. */
 const OURS_ARGS = env('BENCH_OURS_ARGS', '').split(/\s+/).filter(Boolean);
 const SCALE_DOWN_TIMEOUT_MS = Number(env('BENCH_SCALE_DOWN_TIMEOUT_MS', String(DEFAULT_SETTINGS.scaleDownTimeoutMs)));
 const SETTLE_MS = DEFAULT_SETTINGS.settleMs;
 /** Timeout of each quarter of the clusters scenario's apply. */
-const CLUSTER_STEP_TIMEOUT_MS = Number(env('BENCH_CLUSTER_STEP_TIMEOUT_MS', '600000'));
+const CLUSTER_STEP_TIMEOUT_MS = Number(env('BENCH_CLUSTER_STEP_TIMEOUT_MS', String(DEFAULT_SETTINGS.clusterStepTimeoutMs)));
 /** Timeout of the clusters scenario's delete (upstream took 156 s for 250 clusters). */
-const CLUSTER_DELETE_TIMEOUT_MS = Number(env('BENCH_CLUSTER_DELETE_TIMEOUT_MS', '1800000'));
+const CLUSTER_DELETE_TIMEOUT_MS = Number(env('BENCH_CLUSTER_DELETE_TIMEOUT_MS', String(DEFAULT_SETTINGS.clusterDeleteTimeoutMs)));
 const STEP_TIMEOUT_MS = Number(env('BENCH_TIMEOUT_MS', String(DEFAULT_SETTINGS.stepTimeoutMs)));
 const NS = 'bench';
 const UA = 'cdk8s-dask-bench';
@@ -773,6 +773,9 @@ function writeReport(subjects: Subject[], results: RawResults, fakeNodes: number
     steadyMs: STEADY_MS,
     quietTimeoutMs: QUIET_TIMEOUT_MS,
     autoscalerCleanupTimeoutMs: AUTOSCALER_CLEANUP_TIMEOUT_MS,
+    changesMs: CHANGES_MS,
+    clusterStepTimeoutMs: CLUSTER_STEP_TIMEOUT_MS,
+    clusterDeleteTimeoutMs: CLUSTER_DELETE_TIMEOUT_MS,
   };
   const { md, json } = renderReport([{ name: 'this run', date, versions: Object.fromEntries(subjects.map((s) => [s.id, s.label])), settings, raw: results }]);
   const base = path.join(REPO_ROOT, 'bench', 'results', `vs-upstream-${date}`);
