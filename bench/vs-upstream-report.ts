@@ -427,7 +427,8 @@ export function sourcesFromJson(value: unknown, name: string, markdown?: string)
     name,
     date: o.date,
     versions: (o.versions ?? {}) as Source['versions'],
-    settings: settings ?? { ...inferSettings(results, typeof o.machine === 'string' ? o.machine : '?'), ...(markdown ? settingsFromMarkdown(markdown) : {}) },
+    // Settings recorded before a field existed: that field had the bench's default (it could not be set then).
+    settings: settings ? { ...DEFAULT_SETTINGS, ...settings } : { ...inferSettings(results, typeof o.machine === 'string' ? o.machine : '?'), ...(markdown ? settingsFromMarkdown(markdown) : {}) },
     ...(settings ? {} : { settingsAssumed: true }),
     raw: results,
   }];

@@ -753,6 +753,10 @@ function commandVariables(): string[] {
   if (SCENARIOS.includes('clusters')) vars.push(`BENCH_CLUSTER_REPEATS=${CLUSTER_REPEATS}`);
   if (SCENARIOS.includes('autoscalers')) vars.push(`BENCH_AUTOSCALER_REPEATS=${AUTOSCALER_REPEATS}`, `BENCH_AUTOSCALER_CLEANUP_TIMEOUT_MS=${AUTOSCALER_CLEANUP_TIMEOUT_MS}`);
   if (OURS_ARGS.length > 0) vars.push(`BENCH_OURS_ARGS="${OURS_ARGS.join(' ')}"`);
+  // Windows and timeouts, when set (the report states their values either way).
+  for (const name of ['BENCH_TIMEOUT_MS', 'BENCH_SCALE_DOWN_TIMEOUT_MS', 'BENCH_CLUSTER_STEP_TIMEOUT_MS', 'BENCH_CLUSTER_DELETE_TIMEOUT_MS', 'BENCH_STEADY_MS', 'BENCH_CHANGES_MS', 'BENCH_QUIET_TIMEOUT_MS']) {
+    if (process.env[name] !== undefined) vars.push(`${name}=${process.env[name]}`);
+  }
   return vars;
 }
 
