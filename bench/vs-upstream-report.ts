@@ -216,9 +216,8 @@ export function renderReport(sources: Source[], pooledBy?: string): ReportOutput
   const ids = subjectsOf(sources);
   const label = (id: SubjectId) => [...new Set(sources.map((s) => s.versions[id]).filter((v): v is string => v !== undefined))].join(' / ');
   const date = sources.map((s) => s.date).sort().at(-1) ?? '';
-  const src = (t: { source: number }) => (pooled ? ` | ${t.source + 1}` : '');
-  const srcHead = pooled ? ' | source' : '';
-  const srcSep = pooled ? ' --- |' : '';
+  /** A run's label in the tables: its number, prefixed with its source's when pooled ("2.1": source 2, run 1). */
+  const runLabel = (t: { source: number; index: number }) => (pooled ? `${t.source + 1}.${t.index + 1}` : `${t.index + 1}`);
   const cell = (s: Stats, timeoutNote: string) =>
     s.median === null ? (s.runs === 0 ? '–' : `did not finish (${s.runs - s.finished}/${s.runs} runs ${timeoutNote})`) : `${(s.median / 1000).toFixed(2)} s (p90 ${((s.p90 ?? 0) / 1000).toFixed(2)})`;
   const ratio = (a: Stats, b: Stats) => (a.median !== null && b.median !== null ? (a.median / b.median).toFixed(2) : '–');
@@ -297,14 +296,14 @@ export function renderReport(sources: Source[], pooledBy?: string): ReportOutput
     const k = settings.clusters;
     const counts = ids.map((id) => `${clusterRuns.get(id)?.length ?? 0} of ${id}`).join(', ');
     md.push(`## ${k} DaskClusters (1 scheduler + 1 worker each)`, '', `${counts} run(s); memory sampled ${settings.settleMs / 1000} s after each quarter of the clusters was Ready (RSS of the operator's process tree; heap: V8's, ours only). Slope = (RSS at ${2 * k} Pods − idle RSS) / ${2 * k} managed Pods. Idle: ${settings.steadyMs / 1000} s once the operator sent nothing but watches for 10 s (waited for at most ${settings.quietTimeoutMs / 1000} s); then 10 changes per second for ${settings.changesMs / 1000} s; timeouts ${settings.clusterStepTimeoutMs / 1000} s per quarter of the apply, ${settings.clusterDeleteTimeoutMs / 1000} s for the delete.`, '');
-    md.push(`| operator${srcHead} | apply → all Ready | idle RSS | RSS at all Pods | MiB per managed Pod | heap per Pod | quiet after | steady requests/s (watches/s) | steady CPU-s/min | 10 changes/s: requests/s | queue wait p50 / p99 | delete → Pods gone |`, `| --- |${srcSep} --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+    md.push(`| operator | run | apply → all Ready | idle RSS | RSS at all Pods | MiB per managed Pod | heap per Pod | quiet after | steady requests/s (watches/s) | steady CPU-s/min | 10 changes/s: requests/s | queue wait p50 / p99 | delete → Pods gone |`, '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const id of ids) {
       for (const t of clusterRuns.get(id) ?? []) {
         const { run } = t;
         const first = run.memory[0];
         const last = run.memory.at(-1) ?? first;
         const sl = slopes(run);
-        md.push(`| ${id}${src(t)} | ${fmt(run.applyMs)} | ${first.rssMiB.toFixed(0)} MiB | ${last.rssMiB.toFixed(0)} MiB (${last.pods} Pods) | ${sl.rss?.toFixed(3) ?? '–'} | ${sl.heap?.toFixed(3) ?? '–'} | ${run.steady ? (run.steady.quietAfterMs === undefined ? 'not waited for' : run.steady.quietAfterMs === null ? `not quiet in ${settings.quietTimeoutMs / 1000} s` : fmt(run.steady.quietAfterMs)) : '–'} | ${run.steady ? `${run.steady.requestsPerS.toFixed(2)} (${run.steady.watchesPerS.toFixed(2)})` : '–'} | ${run.steady?.cpuSecondsPerMin.toFixed(2) ?? '–'} | ${run.changes?.requestsPerS.toFixed(2) ?? '–'} | ${run.changes?.queueP50Ms !== undefined ? `${run.changes.queueP50Ms.toFixed(1)} / ${run.changes.queueP99Ms?.toFixed(1)} ms${run.changes.resyncInWindow ? ' (a resync in the window)' : ''}` : 'not exposed'} | ${fmt(run.deleteMs)} |`);
+        md.push(`| ${id} | ${runLabel(t)} | ${fmt(run.applyMs)} | ${first.rssMiB.toFixed(0)} MiB | ${last.rssMiB.toFixed(0)} MiB (${last.pods} Pods) | ${sl.rss?.toFixed(3) ?? '–'} | ${sl.heap?.toFixed(3) ?? '–'} | ${run.steady ? (run.steady.quietAfterMs === undefined ? 'not waited for' : run.steady.quietAfterMs === null ? `not quiet in ${settings.quietTimeoutMs / 1000} s` : fmt(run.steady.quietAfterMs)) : '–'} | ${run.steady ? `${run.steady.requestsPerS.toFixed(2)} (${run.steady.watchesPerS.toFixed(2)})` : '–'} | ${run.steady?.cpuSecondsPerMin.toFixed(2) ?? '–'} | ${run.changes?.requestsPerS.toFixed(2) ?? '–'} | ${run.changes?.queueP50Ms !== undefined ? `${run.changes.queueP50Ms.toFixed(1)} / ${run.changes.queueP99Ms?.toFixed(1)} ms${run.changes.resyncInWindow ? ' (a resync in the window)' : ''}` : 'not exposed'} | ${fmt(run.deleteMs)} |`);
       }
     }
     // Medians / p90 per operator, and ratios per pair of runs of the same invocation.
@@ -329,18 +328,18 @@ export function renderReport(sources: Source[], pooledBy?: string): ReportOutput
         const rs = ids.length === 2 ? ratioCell(pairRatios(sources, (raw, id) => raw.clusters[id], value)) : '';
         md.push(`| ${what} | ${cells.join(' | ')}${ids.length === 2 ? ` | ${rs}` : ''} |`);
       }
-      const timedOut = ids.flatMap((id) => (clusterRuns.get(id) ?? []).filter((t) => t.run.applyMs === null || t.run.deleteMs === null).map((t) => `${id} run ${t.index + 1}${pooled ? ` of source ${t.source + 1}` : ''}`));
+      const timedOut = ids.flatMap((id) => (clusterRuns.get(id) ?? []).filter((t) => t.run.applyMs === null || t.run.deleteMs === null).map((t) => `${id} run ${runLabel(t)}`));
       if (timedOut.length > 0) md.push('', `Runs with a step that timed out (left out of the medians of that step): ${timedOut.join(', ')}.`);
     }
     const retained = ids.flatMap((id) => (clusterRuns.get(id) ?? []).map((t) => ({ id, ...t }))).filter(({ run }) => run.memory[0]?.retainedHeapMiB !== undefined);
     if (retained.length > 0) {
       md.push('', 'Retained memory (ours): V8 heap used after a full garbage collection (requested through the inspector) and the status writes held for read-your-own-writes (`dask_operator_own_status_writes`), at each sample:', '');
-      md.push(`| operator${srcHead} | run | ${settings.settleMs / 1000} s after each quarter Ready: managed Pods → heap after GC (RSS after it) (own status writes held) | retained heap per managed Pod | idle (quiet, then ${settings.steadyMs / 1000} s): heap after GC (own status writes held) |`, `| --- |${srcSep} --- | --- | --- | --- |`);
+      md.push(`| operator | run | ${settings.settleMs / 1000} s after each quarter Ready: managed Pods → heap after GC (RSS after it) (own status writes held) | retained heap per managed Pod | idle (quiet, then ${settings.steadyMs / 1000} s): heap after GC (own status writes held) |`, '| --- | --- | --- | --- | --- |');
       for (const t of retained) {
-        const { id, index, run } = t;
+        const { id, run } = t;
         const sl = slopes(run).retained;
         const idle = run.steady?.retainedHeapMiB !== undefined ? `${run.steady.retainedHeapMiB.toFixed(1)} MiB (${run.steady.ownWrites ?? '?'})` : '–';
-        md.push(`| ${id}${src(t)} | ${index + 1} | ${run.memory.map((m) => `${m.pods} → ${m.retainedHeapMiB?.toFixed(1) ?? '?'} MiB${m.rssAfterGcMiB !== undefined ? ` (RSS ${m.rssAfterGcMiB.toFixed(0)})` : ''} (${m.ownWrites ?? '?'})`).join(', ')} | ${sl === null ? '–' : `${sl.toFixed(4)} MiB`} | ${idle} |`);
+        md.push(`| ${id} | ${runLabel(t)} | ${run.memory.map((m) => `${m.pods} → ${m.retainedHeapMiB?.toFixed(1) ?? '?'} MiB${m.rssAfterGcMiB !== undefined ? ` (RSS ${m.rssAfterGcMiB.toFixed(0)})` : ''} (${m.ownWrites ?? '?'})`).join(', ')} | ${sl === null ? '–' : `${sl.toFixed(4)} MiB`} | ${idle} |`);
       }
     }
     md.push('', `Steady-state User-Agents (first run): ${ids.map((id) => `${id}: ${JSON.stringify(clusterRuns.get(id)?.[0]?.run.steady?.userAgents ?? {})}`).join('; ')}.`, '');
@@ -351,8 +350,8 @@ export function renderReport(sources: Source[], pooledBy?: string): ReportOutput
       if (withReq.length === 0) continue;
       const mid = withReq.find((t) => t.total === median(withReq.map((x) => x.total))) ?? withReq[0];
       const per = Object.entries(mid.run.applyRequests ?? {}).map(([kind, n]) => [kind, n / k] as const).filter(([, n]) => n >= 0.005).sort((a, b) => b[1] - a[1]);
-      const which = withReq.length > 1 ? ` (the run with the median total of ${withReq.length}: ${pooled ? `source ${mid.source + 1}, ` : ''}run ${mid.index + 1})` : '';
-      md.push(`Operator requests per cluster, ${id}, from the first create until quiet${which}: ${mid.total.toFixed(2)} (${per.map(([kind, n]) => `${kind} ${n.toFixed(2)}`).join(', ')}).`, '');
+      const which = withReq.length > 1 ? ` (run ${runLabel(mid)}, the one with the median total of ${withReq.length})` : '';
+      md.push(`Operator requests per cluster, ${id}, from the first create until quiet${which}: ${mid.total.toFixed(2)} (${per.map(([kind, n]) => `${kind}${kind === 'get ?' ? ' (non-resource URLs: files before 2026-12-02 noon did not name them)' : ''} ${n.toFixed(2)}`).join(', ')}).`, '');
     }
     // Memory vs managed Pods: the median over the runs at each sample (the samples are at the same Pod counts), p90 as the whisker.
     const memSeries: BenchSeries[] = [];
@@ -378,17 +377,17 @@ export function renderReport(sources: Source[], pooledBy?: string): ReportOutput
   const autoscalerRuns = new Map(ids.map((id) => [id, runsOf(sources, (r) => r.autoscalers[id])] as const));
   if ([...autoscalerRuns.values()].some((r) => r.length > 0)) {
     const cleanup = settings.autoscalerCleanupTimeoutMs / 1000;
-    md.push(`## ${settings.autoscalers} idle DaskAutoscalers`, '', `${ids.map((id) => `${autoscalerRuns.get(id)?.length ?? 0} of ${id}`).join(', ')} run(s). Over ${settings.steadyMs / 1000} s, after every cluster was Ready and ${(2 * settings.settleMs) / 1000} s of settling; then every cluster and autoscaler deleted (waited for at most ${cleanup} s; after that the bench removes the finalizers of what is left, so that the next run starts empty).`, '', `| operator${srcHead} | all Ready | CPU-seconds per minute | API requests per minute | reconciles per minute (CPU ms each) | delete → all gone | User-Agents |`, `| --- |${srcSep} --- | --- | --- | --- | --- | --- |`);
+    md.push(`## ${settings.autoscalers} idle DaskAutoscalers`, '', `${ids.map((id) => `${autoscalerRuns.get(id)?.length ?? 0} of ${id}`).join(', ')} run(s). Over ${settings.steadyMs / 1000} s, after every cluster was Ready and ${(2 * settings.settleMs) / 1000} s of settling; then every cluster and autoscaler deleted (waited for at most ${cleanup} s; after that the bench removes the finalizers of what is left, so that the next run starts empty).`, '', `| operator | run | all Ready | CPU-seconds per minute | API requests per minute | reconciles per minute (CPU ms each) | delete → all gone | User-Agents |`, '| --- | --- | --- | --- | --- | --- | --- | --- |');
     const perReconcile = (r: AutoscalersRun) => (r.reconcilesPerMin === undefined ? '–' : r.reconcilesPerMin === 0 ? '0' : `${r.reconcilesPerMin.toFixed(0)} (${((r.cpuSecondsPerMin * 1000) / r.reconcilesPerMin).toFixed(2)})`);
     const gone = (run: AutoscalersRun) => (run.deleteMs === undefined ? '–' : run.deleteMs === null ? `not in ${cleanup} s (${run.finalizersRemoved} held by finalizers)` : fmt(run.deleteMs));
-    for (const id of ids) for (const t of autoscalerRuns.get(id) ?? []) md.push(`| ${id}${src(t)} | ${t.run.ready ? 'yes' : 'no (timed out)'} | ${t.run.cpuSecondsPerMin.toFixed(2)} | ${t.run.requestsPerMin.toFixed(0)} | ${perReconcile(t.run)} | ${gone(t.run)} | ${JSON.stringify(t.run.userAgents)} |`);
+    for (const id of ids) for (const t of autoscalerRuns.get(id) ?? []) md.push(`| ${id} | ${runLabel(t)} | ${t.run.ready ? 'yes' : 'no (timed out)'} | ${t.run.cpuSecondsPerMin.toFixed(2)} | ${t.run.requestsPerMin.toFixed(0)} | ${perReconcile(t.run)} | ${gone(t.run)} | ${JSON.stringify(t.run.userAgents)} |`);
     for (const id of ids) {
       const runs = (autoscalerRuns.get(id) ?? []).map((t) => t.run);
       if (runs.length < 2) continue;
       const cpu = runs.map((r) => r.cpuSecondsPerMin);
       const reqs = runs.map((r) => r.requestsPerMin);
       const del = stats(runs.map((r) => r.deleteMs ?? null));
-      md.push(`| **${id}, median / p90 of ${runs.length}**${pooled ? ' | all' : ''} | ${runs.filter((r) => r.ready).length}/${runs.length} | ${median(cpu).toFixed(2)} / ${p90(cpu).toFixed(2)} | ${median(reqs).toFixed(0)} / ${p90(reqs).toFixed(0)} | ${spread(runs.map((r) => r.reconcilesPerMin), fixed(0))} | ${del.median !== null ? `${fmt(del.median)} / ${fmt(del.p90)}` : `${del.finished}/${del.runs} within ${cleanup} s`} | |`);
+      md.push(`| **${id}, median / p90 of ${runs.length}** | all | ${runs.filter((r) => r.ready).length}/${runs.length} | ${median(cpu).toFixed(2)} / ${p90(cpu).toFixed(2)} | ${median(reqs).toFixed(0)} / ${p90(reqs).toFixed(0)} | ${spread(runs.map((r) => r.reconcilesPerMin), fixed(0))} | ${del.median !== null ? `${fmt(del.median)} / ${fmt(del.p90)}` : `${del.finished}/${del.runs} within ${cleanup} s`} | |`);
     }
     md.push('');
   }
