@@ -12,15 +12,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderLineChart, validateBenchResult } from './chart';
-import { readJson } from './support';
+import { readJson, scriptArgs } from './support';
 
 const RESULTS = path.join(__dirname, 'results');
 
-/** The arguments after this script's name (`node bench/run.js render-charts a.json` gives `a.json`). */
-function args(): string[] {
-  const i = process.argv.findIndex((a, n) => n > 0 && /^render-charts(\.ts)?$/.test(path.basename(a)));
-  return i < 0 ? [] : process.argv.slice(i + 1);
-}
 
 /** Renders the charts of one result file, logging each SVG written (or found unchanged); throws if the file is bad. */
 function renderFile(file: string, log: (line: string) => void): void {
@@ -40,7 +35,7 @@ function renderFile(file: string, log: (line: string) => void): void {
 }
 
 function main(): number {
-  const given = args();
+  const given = scriptArgs('render-charts');
   const files = given.length ? given : fs.readdirSync(RESULTS).filter((f) => f.endsWith('.json')).sort().map((f) => path.relative(process.cwd(), path.join(RESULTS, f)));
   if (files.length === 0) {
     console.log(`no result files (*.json) in ${path.relative(process.cwd(), RESULTS) || RESULTS}`);

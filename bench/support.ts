@@ -1,6 +1,13 @@
 /** Helpers shared by the benchmarks. */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as path from 'node:path';
+
+/** The arguments after the script's name (`node bench/run.js render-charts a.json` gives `a.json` for `render-charts`). */
+export function scriptArgs(script: string): string[] {
+  const i = process.argv.findIndex((a, n) => n > 0 && [script, `${script}.ts`].includes(path.basename(a)));
+  return i < 0 ? [] : process.argv.slice(i + 1);
+}
 
 /** A JSON file's parsed contents; throws `<file>: cannot read it: …` or `<file>: not valid JSON: …`. */
 export function readJson(file: string): unknown {

@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readJson } from './support';
+import { readJson, scriptArgs } from './support';
 import { renderReport, sourcesFromJson, type RawResults } from './vs-upstream-report';
 
 const RESULTS = path.join(__dirname, 'results');
@@ -31,8 +31,7 @@ function keepOnly(raw: RawResults, scenario: Scenario): RawResults {
 }
 
 function main(): void {
-  const i = process.argv.findIndex((a, n) => n > 0 && /^vs-upstream-pool(\.ts)?$/.test(path.basename(a)));
-  const args = i < 0 ? [] : process.argv.slice(i + 1);
+  const args = scriptArgs('vs-upstream-pool');
   const flag = (name: string) => {
     const at = args.indexOf(name);
     return at >= 0 ? { at, value: args[at + 1] } : undefined;

@@ -42,7 +42,7 @@ import { loadKubeTarget } from '../operator/runtime/kubeconfig';
 import { KubeHttpError, KubeRest } from '../operator/runtime/rest';
 import { Informer } from '../operator/runtime/informer';
 import type { KubeObject } from '../operator/runtime/object';
-import { BenchTimeout, get, median, until } from './support';
+import { BenchTimeout, get, until } from './support';
 import { DEFAULT_SETTINGS, fmt, renderReport, type AutoscalersRun, type ClustersRun, type ForcedCleanup, type MemPoint, type RawResults, type ReportSettings, type SubjectId, type WorkersRun } from './vs-upstream-report';
 
 const env = (name: string, dflt: string): string => process.env[name] ?? dflt;
