@@ -50,27 +50,46 @@ const SCENARIOS = env('BENCH_SCENARIOS', 'workers clusters autoscalers').split(/
 const OPERATORS = env('BENCH_OPERATORS', 'ours upstream').split(/[\s,]+/).filter(Boolean) as SubjectId[];
 const SIZES = env('BENCH_SIZES', DEFAULT_SETTINGS.sizes.join(' ')).split(/[\s,]+/).filter(Boolean).map(Number);
 const REPEATS = Number(env('BENCH_REPEATS', '5'));
-const CLUSTERS = Number(env('BENCH_CLUSTERS', String(DEFAULT_SETTINGS.clusters)));
 const CLUSTER_REPEATS = Number(env('BENCH_CLUSTER_REPEATS', '1'));
 const AUTOSCALER_REPEATS = Number(env('BENCH_AUTOSCALER_REPEATS', String(CLUSTER_REPEATS)));
-const AUTOSCALERS = Number(env('BENCH_AUTOSCALERS', String(DEFAULT_SETTINGS.autoscalers)));
-/** How long the autoscalers scenario waits for its objects to go before the bench removes what finalizers hold. */
-const AUTOSCALER_CLEANUP_TIMEOUT_MS = Number(env('BENCH_AUTOSCALER_CLEANUP_TIMEOUT_MS', String(DEFAULT_SETTINGS.autoscalerCleanupTimeoutMs)));
-const STEADY_MS = Number(env('BENCH_STEADY_MS', String(DEFAULT_SETTINGS.steadyMs)));
-const CHANGES_MS = Number(env('BENCH_CHANGES_MS', String(DEFAULT_SETTINGS.changesMs)));
 const CHANGES_PER_S = 10;
-const QUIET_TIMEOUT_MS = Number(env('BENCH_QUIET_TIMEOUT_MS', String(DEFAULT_SETTINGS.quietTimeoutMs)));
 /** Appended to the result files' names (runs of the same scenarios on one day). */
 const TAG = env('BENCH_TAG', '');
 /** Extra flags for our operator (e.g. "--kube-api-qps=100 --kube-api-burst=200"); the report names them. */
 const OURS_ARGS = env('BENCH_OURS_ARGS', '').split(/\s+/).filter(Boolean);
-const SCALE_DOWN_TIMEOUT_MS = Number(env('BENCH_SCALE_DOWN_TIMEOUT_MS', String(DEFAULT_SETTINGS.scaleDownTimeoutMs)));
-const SETTLE_MS = DEFAULT_SETTINGS.settleMs;
-/** Timeout of each quarter of the clusters scenario's apply. */
-const CLUSTER_STEP_TIMEOUT_MS = Number(env('BENCH_CLUSTER_STEP_TIMEOUT_MS', String(DEFAULT_SETTINGS.clusterStepTimeoutMs)));
-/** Timeout of the clusters scenario's delete (upstream took 156 s for 250 clusters). */
-const CLUSTER_DELETE_TIMEOUT_MS = Number(env('BENCH_CLUSTER_DELETE_TIMEOUT_MS', String(DEFAULT_SETTINGS.clusterDeleteTimeoutMs)));
-const STEP_TIMEOUT_MS = Number(env('BENCH_TIMEOUT_MS', String(DEFAULT_SETTINGS.stepTimeoutMs)));
+/**
+ * The variables that change what is measured, each read over its default in DEFAULT_SETTINGS: sizes, windows and
+ * timeouts (BENCH_CLUSTER_STEP_TIMEOUT_MS: each quarter of the clusters' apply; BENCH_CLUSTER_DELETE_TIMEOUT_MS: their
+ * delete; BENCH_AUTOSCALER_CLEANUP_TIMEOUT_MS: how long the autoscalers scenario waits for its objects to go before the
+ * bench removes what finalizers hold). The report records the result (MEASURED) and names every one that was set.
+ */
+const VARIABLES = {
+  BENCH_CLUSTERS: 'clusters',
+  BENCH_AUTOSCALERS: 'autoscalers',
+  BENCH_TIMEOUT_MS: 'stepTimeoutMs',
+  BENCH_SCALE_DOWN_TIMEOUT_MS: 'scaleDownTimeoutMs',
+  BENCH_CLUSTER_STEP_TIMEOUT_MS: 'clusterStepTimeoutMs',
+  BENCH_CLUSTER_DELETE_TIMEOUT_MS: 'clusterDeleteTimeoutMs',
+  BENCH_STEADY_MS: 'steadyMs',
+  BENCH_CHANGES_MS: 'changesMs',
+  BENCH_QUIET_TIMEOUT_MS: 'quietTimeoutMs',
+  BENCH_AUTOSCALER_CLEANUP_TIMEOUT_MS: 'autoscalerCleanupTimeoutMs',
+} as const satisfies Record<string, Exclude<keyof typeof DEFAULT_SETTINGS, 'sizes' | 'settleMs'>>;
+function positive(name: string): number {
+  const v = Number(process.env[name]);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name}: expected a positive number, got ${JSON.stringify(process.env[name])}`);
+  return v;
+}
+const MEASURED: typeof DEFAULT_SETTINGS = {
+  ...DEFAULT_SETTINGS,
+  sizes: SIZES,
+  ...Object.fromEntries(Object.entries(VARIABLES).filter(([name]) => process.env[name] !== undefined).map(([name, key]) => [key, positive(name)])),
+};
+const {
+  clusters: CLUSTERS, autoscalers: AUTOSCALERS, stepTimeoutMs: STEP_TIMEOUT_MS, scaleDownTimeoutMs: SCALE_DOWN_TIMEOUT_MS,
+  clusterStepTimeoutMs: CLUSTER_STEP_TIMEOUT_MS, clusterDeleteTimeoutMs: CLUSTER_DELETE_TIMEOUT_MS, steadyMs: STEADY_MS,
+  changesMs: CHANGES_MS, quietTimeoutMs: QUIET_TIMEOUT_MS, autoscalerCleanupTimeoutMs: AUTOSCALER_CLEANUP_TIMEOUT_MS, settleMs: SETTLE_MS,
+} = MEASURED;
 const NS = 'bench';
 const UA = 'cdk8s-dask-bench';
 const DASK = '/apis/kubernetes.dask.org/v1';
@@ -753,9 +772,9 @@ function commandVariables(): string[] {
   if (SCENARIOS.includes('clusters')) vars.push(`BENCH_CLUSTER_REPEATS=${CLUSTER_REPEATS}`);
   if (SCENARIOS.includes('autoscalers')) vars.push(`BENCH_AUTOSCALER_REPEATS=${AUTOSCALER_REPEATS}`, `BENCH_AUTOSCALER_CLEANUP_TIMEOUT_MS=${AUTOSCALER_CLEANUP_TIMEOUT_MS}`);
   if (OURS_ARGS.length > 0) vars.push(`BENCH_OURS_ARGS="${OURS_ARGS.join(' ')}"`);
-  // Windows and timeouts, when set (the report states their values either way).
-  for (const name of ['BENCH_TIMEOUT_MS', 'BENCH_SCALE_DOWN_TIMEOUT_MS', 'BENCH_CLUSTER_STEP_TIMEOUT_MS', 'BENCH_CLUSTER_DELETE_TIMEOUT_MS', 'BENCH_STEADY_MS', 'BENCH_CHANGES_MS', 'BENCH_QUIET_TIMEOUT_MS']) {
-    if (process.env[name] !== undefined) vars.push(`${name}=${process.env[name]}`);
+  // The other measured variables, when set (the report states every value either way).
+  for (const name of Object.keys(VARIABLES)) {
+    if (process.env[name] !== undefined && !vars.some((v) => v.startsWith(`${name}=`))) vars.push(`${name}=${process.env[name]}`);
   }
   return vars;
 }
@@ -764,22 +783,11 @@ function commandVariables(): string[] {
 function writeReport(subjects: Subject[], results: RawResults, fakeNodes: number, loadStart: number[]): void {
   const date = new Date().toISOString().slice(0, 10);
   const settings: ReportSettings = {
+    ...MEASURED,
     command: commandVariables(),
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
     fakeNodes,
     load: { start: loadStart, end: os.loadavg() },
-    sizes: SIZES,
-    clusters: CLUSTERS,
-    autoscalers: AUTOSCALERS,
-    stepTimeoutMs: STEP_TIMEOUT_MS,
-    scaleDownTimeoutMs: SCALE_DOWN_TIMEOUT_MS,
-    settleMs: SETTLE_MS,
-    steadyMs: STEADY_MS,
-    quietTimeoutMs: QUIET_TIMEOUT_MS,
-    autoscalerCleanupTimeoutMs: AUTOSCALER_CLEANUP_TIMEOUT_MS,
-    changesMs: CHANGES_MS,
-    clusterStepTimeoutMs: CLUSTER_STEP_TIMEOUT_MS,
-    clusterDeleteTimeoutMs: CLUSTER_DELETE_TIMEOUT_MS,
   };
   const { md, json } = renderReport([{ name: 'this run', date, versions: Object.fromEntries(subjects.map((s) => [s.id, s.label])), settings, raw: results }]);
   const base = path.join(REPO_ROOT, 'bench', 'results', `vs-upstream-${date}`);
